@@ -1,0 +1,81 @@
+"""Queueing theory: what the simulator should agree with, and what chapter 01 quotes.
+
+All formulas assume Poisson arrivals at rate λ and exponential service at rate μ per worker
+(Kleinrock, *Queueing Systems* vol. 1, 1975). They hold only while the queue is stable, λ < cμ:
+at or past capacity the queue grows without bound and the mean wait is infinite.
+"""
+
+from __future__ import annotations
+
+import math
+
+from scalelab.validate import positive, positive_int
+
+
+def capacity(cpu_time: float, workers: int = 1) -> float:
+    """Requests per second a server completes when busy all the time: workers / cpu_time."""
+    positive("cpu_time", cpu_time)
+    positive_int("workers", workers)
+    return workers / cpu_time
+
+
+def _stable(arrival_rate: float, service_rate: float, workers: int) -> float:
+    positive("arrival_rate", arrival_rate)
+    positive("service_rate", service_rate)
+    positive_int("workers", workers)
+    rho = arrival_rate / (workers * service_rate)
+    if rho >= 1:
+        raise ValueError(
+            f"the queue is unstable: arrival rate {arrival_rate} must be below capacity "
+            f"{workers * service_rate} (utilisation {rho:.2f} >= 1), so the wait grows forever"
+        )
+    return rho
+
+
+def mm1_wait(arrival_rate: float, service_rate: float) -> float:
+    """Mean seconds waiting in line in an M/M/1 queue: W_q = ρ / (μ − λ)."""
+    rho = _stable(arrival_rate, service_rate, 1)
+    return rho / (service_rate - arrival_rate)
+
+
+def mm1_time(arrival_rate: float, service_rate: float) -> float:
+    """Mean seconds in an M/M/1 system (waiting plus service): W = 1 / (μ − λ)."""
+    _stable(arrival_rate, service_rate, 1)
+    return 1.0 / (service_rate - arrival_rate)
+
+
+def erlang_c(arrival_rate: float, service_rate: float, workers: int) -> float:
+    """Probability that a request has to wait in an M/M/c queue (the Erlang C formula)."""
+    rho = _stable(arrival_rate, service_rate, workers)
+    a = arrival_rate / service_rate
+    # Sum a^k/k! term by term to avoid overflow for large c.
+    term, below = 1.0, 0.0
+    for k in range(workers):
+        below += term
+        term *= a / (k + 1)
+    top = term / (1.0 - rho)
+    return top / (below + top)
+
+
+def mmc_wait(arrival_rate: float, service_rate: float, workers: int) -> float:
+    """Mean seconds waiting in line in an M/M/c queue: W_q = C(c, a) / (cμ − λ)."""
+    return erlang_c(arrival_rate, service_rate, workers) / (workers * service_rate - arrival_rate)
+
+
+def utilisation(arrival_rate: float, service_rate: float, workers: int = 1) -> float:
+    """Share of time each worker is busy: ρ = λ / (cμ)."""
+    positive("arrival_rate", arrival_rate)
+    positive("service_rate", service_rate)
+    positive_int("workers", workers)
+    return arrival_rate / (workers * service_rate)
+
+
+def mm1_latency_at(utilisation: float, cpu_time: float) -> float:
+    """Mean response time of one server at a given utilisation: W = cpu_time / (1 − ρ).
+
+    The hockey stick: at ρ = 0.5 a request takes twice its CPU time, at 0.9 ten times, at 0.99 a hundred.
+    """
+    positive("cpu_time", cpu_time)
+    if isinstance(utilisation, bool) or not 0 <= utilisation < 1:
+        raise ValueError(f"utilisation must be at least 0 and below 1, got {utilisation!r}")
+    return cpu_time / (1.0 - utilisation)

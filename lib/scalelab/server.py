@@ -1,0 +1,85 @@
+"""A web server: a few workers in front of one FIFO queue, and the outages that take it down.
+
+A server with ``workers`` workers runs that many requests at once; the rest wait in line, first come
+first served. Its capacity is ``workers * speed / cpu_time`` requests per second. Past capacity the line
+grows without bound, unless ``queue_limit`` caps it: then the excess is refused at once (an HTTP 503),
+which is what Nginx's ``limit_conn`` or a full accept backlog does. A faster machine (scale up) has a
+higher ``speed``; more machines (scale out) need a load balancer in front of them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scalelab.validate import positive, positive_int
+
+
+@dataclass(frozen=True)
+class Server:
+    """What one server can do.
+
+    Parameters
+    ----------
+    workers : int
+        Requests served at the same time (CPU cores, worker processes).
+    speed : float
+        How fast each worker is, relative to the reference machine: service time = demand / speed.
+    queue_limit : int or None
+        Most requests allowed to wait; one more is refused. ``None`` means the line can grow forever.
+    weight : int
+        The share of traffic a weighted balancer should send here (a bigger box gets a bigger weight).
+    name : str
+        The label on diagrams and plots.
+    """
+
+    workers: int = 1
+    speed: float = 1.0
+    queue_limit: int | None = None
+    weight: int = 1
+    name: str = "server"
+
+    def __post_init__(self) -> None:
+        positive_int("workers", self.workers)
+        positive("speed", self.speed)
+        positive_int("weight", self.weight)
+        if self.queue_limit is not None and (
+            isinstance(self.queue_limit, bool)
+            or not isinstance(self.queue_limit, int)
+            or self.queue_limit < 0
+        ):
+            raise ValueError(
+                f"queue_limit must be None or an integer of 0 or more, got {self.queue_limit!r}"
+            )
+
+    def capacity(self, cpu_time: float) -> float:
+        """Requests per second this server completes when it is never idle."""
+        positive("cpu_time", cpu_time)
+        return self.workers * self.speed / cpu_time
+
+
+@dataclass(frozen=True)
+class Outage:
+    """Server ``server`` is down from ``start`` until ``end`` seconds (``math.inf``: it never comes back).
+
+    Requests in flight or waiting when it crashes are lost; requests sent to it while it is down are
+    refused. When it comes back its queue is empty.
+    """
+
+    server: int
+    start: float
+    end: float = math.inf
+
+    def __post_init__(self) -> None:
+        if isinstance(self.server, bool) or not isinstance(self.server, int) or self.server < 0:
+            raise ValueError(f"server must be an index of 0 or more, got {self.server!r}")
+        if not self.start >= 0 or not self.end > self.start:
+            raise ValueError(
+                f"an outage needs 0 <= start < end, got start={self.start}, end={self.end}"
+            )
+
+
+def pool(n: int, **kwargs: object) -> list[Server]:
+    """``n`` identical servers named web-1 … web-n."""
+    positive_int("number of servers", n)
+    return [Server(name=f"web-{i + 1}", **kwargs) for i in range(n)]  # type: ignore[arg-type]

@@ -1,0 +1,264 @@
+"""The request-level simulator: users → load balancer → servers, one request at a time.
+
+Every request arrives, is given a server by the balancer, waits in that server's FIFO queue, is served
+and leaves; or it fails, and the result says why. Two exact shortcuts keep it fast enough for a million
+users, and both give the same numbers as the one-by-one loop (the tests check this):
+
+* when the balancer does not look at server load, all choices are made first (in one numpy call for
+  the library's strategies) and each server's queue is then solved on its own;
+* a one-worker queue with no limit is Lindley's recursion, D[n] = max(D[n-1], A[n]) + S[n], which has
+  the closed form D = C + running_max(A - C + S) with C the cumulative service time.
+
+A balancer that reads ``ServerView.active`` (least connections) needs the queues as they are at each
+arrival, so it runs the plain event loop.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from scalelab.balancer import Balancer, Direct, HealthCheck, RoundRobin, ServerView
+from scalelab.server import Outage, Server
+from scalelab.sim.result import DROPPED, LOST, NO_SERVER, OK, REFUSED, SimResult
+from scalelab.sim.workload import Workload
+
+
+def up_periods(outages: Sequence[Outage], server: int) -> list[tuple[float, float]]:
+    """The intervals during which ``server`` is up, from its outages (overlapping ones merged)."""
+    periods, start = [], 0.0
+    for o in sorted((o for o in outages if o.server == server), key=lambda o: o.start):
+        if o.start > start:
+            periods.append((start, o.start))
+        start = max(start, o.end)
+    if math.isfinite(start):
+        periods.append((start, math.inf))
+    return periods
+
+
+class _Queue:
+    """One server's state during the event loop: when each worker frees up, who is still inside."""
+
+    def __init__(self, server: Server, periods: list[tuple[float, float]]) -> None:
+        self.workers = server.workers
+        self.limit = None if server.queue_limit is None else server.workers + server.queue_limit
+        self.speed = server.speed
+        self.periods = periods
+        self.period = 0
+        self.current = -1
+        self.free: list[float] = []
+        self.inside: list[float] = []
+
+    def _locate(self, t: float) -> bool:
+        """Move to the up-period containing ``t``; False if the server is down at ``t``."""
+        periods = self.periods
+        while self.period < len(periods) and periods[self.period][1] <= t:
+            self.period += 1
+        if self.period == len(periods) or t < periods[self.period][0]:
+            return False
+        if self.period != self.current:  # back from a crash (or first request): empty queue
+            self.current = self.period
+            self.free = [periods[self.period][0]] * self.workers
+            self.inside = []
+        return True
+
+    def in_system(self, t: float) -> int:
+        if not self._locate(t):
+            return 0
+        inside = self.inside
+        while inside and inside[0] <= t:
+            heapq.heappop(inside)
+        return len(inside)
+
+    def admit(self, t: float, demand: float) -> tuple[int, float]:
+        """Queue a request arriving at ``t``; return (status, departure time)."""
+        if not self._locate(t):
+            return REFUSED, math.nan
+        if self.limit is not None and self.in_system(t) >= self.limit:
+            return DROPPED, math.nan
+        departure = max(t, heapq.heappop(self.free)) + demand / self.speed
+        heapq.heappush(self.free, departure)
+        heapq.heappush(self.inside, departure)
+        if departure > self.periods[self.period][1]:
+            return LOST, math.nan  # still inside when the server crashed
+        return OK, departure
+
+
+def _lindley(arrival: np.ndarray, service: np.ndarray) -> np.ndarray:
+    """Departure times of a one-worker FIFO queue that starts empty (closed form of Lindley)."""
+    done = np.cumsum(service)
+    return done + np.maximum.accumulate(arrival - done + service)
+
+
+def _serve(
+    server: Server,
+    periods: list[tuple[float, float]],
+    arrival: np.ndarray,
+    demand: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Status and departure time of each request sent to one server (arrivals sorted)."""
+    status = np.full(len(arrival), REFUSED, dtype=np.int8)
+    departure = np.full(len(arrival), np.nan)
+    if server.workers == 1 and server.queue_limit is None:
+        for start, end in periods:
+            lo, hi = np.searchsorted(arrival, [start, end])
+            if hi > lo:
+                d = _lindley(arrival[lo:hi], demand[lo:hi] / server.speed)
+                lost = d > end
+                status[lo:hi] = np.where(lost, LOST, OK)
+                departure[lo:hi] = np.where(lost, np.nan, d)
+        return status, departure
+    queue = _Queue(server, periods)
+    for k, (t, s) in enumerate(zip(arrival.tolist(), demand.tolist(), strict=True)):
+        status[k], departure[k] = queue.admit(t, s)
+    return status, departure
+
+
+def _check_choices(picks: np.ndarray, n: int) -> np.ndarray:
+    if picks.dtype.kind not in "iu" or (len(picks) and (picks.min() < -1 or picks.max() >= n)):
+        bad = [p for p in picks.tolist() if not (isinstance(p, int) and -1 <= p < n)]
+        raise ValueError(
+            f"choose() must return a server index from 0 to {n - 1}, or None; got {bad[0]!r}"
+        )
+    return picks
+
+
+def _dispatch(
+    balancer: Balancer,
+    views: list[ServerView],
+    arrival: np.ndarray,
+    belief: list[tuple[float, int, bool]],
+) -> np.ndarray:
+    """The server chosen for every request (-1: none), honouring health-check changes in time order."""
+    n = len(views)
+    chosen = np.empty(len(arrival), dtype=np.int64)
+    assign_many = getattr(balancer, "assign_many", None)
+
+    def run(lo: int, hi: int) -> None:
+        if hi <= lo:
+            return
+        if assign_many is not None:
+            chosen[lo:hi] = assign_many(hi - lo, views)
+            return
+        choose = balancer.choose
+        picks = [choose(views) for _ in range(hi - lo)]
+        try:
+            values = np.array([-1 if p is None else p for p in picks])
+        except (TypeError, ValueError):
+            values = np.array(picks, dtype=object)
+        chosen[lo:hi] = _check_choices(values, n)
+
+    lo = 0
+    for time, server, healthy in belief:
+        hi = int(np.searchsorted(arrival, time))
+        run(lo, hi)
+        lo = max(lo, hi)
+        views[server].healthy = healthy
+    run(lo, len(arrival))
+    return chosen
+
+
+def _event_loop(
+    balancer: Balancer,
+    views: list[ServerView],
+    queues: list[_Queue],
+    workload: Workload,
+    belief: list[tuple[float, int, bool]],
+    status: np.ndarray,
+    departure: np.ndarray,
+    chosen: np.ndarray,
+) -> None:
+    """One request at a time, with each server's load visible to the balancer."""
+    n, b = len(views), 0
+    for k, (t, demand) in enumerate(zip(workload.arrival.tolist(), workload.demand.tolist())):
+        while b < len(belief) and belief[b][0] <= t:
+            views[belief[b][1]].healthy = belief[b][2]
+            b += 1
+        for view, queue in zip(views, queues):
+            view._active = queue.in_system(t)
+        pick = balancer.choose(views)
+        if pick is None:
+            chosen[k], status[k] = -1, NO_SERVER
+            continue
+        chosen[k] = _check_choices(np.array([pick]), n)[0]
+        status[k], departure[k] = queues[pick].admit(t, demand)
+
+
+def simulate(
+    workload: Workload,
+    servers: Sequence[Server],
+    balancer: Balancer | None = None,
+    outages: Sequence[Outage] = (),
+    health_check: HealthCheck | None = None,
+    seed: int = 0,
+) -> SimResult:
+    """Run ``workload`` through ``balancer`` onto ``servers`` and record what every request saw.
+
+    Parameters
+    ----------
+    workload : Workload
+        The requests (see :mod:`scalelab.sim.workload`).
+    servers : sequence of Server
+        The pool behind the balancer.
+    balancer : Balancer, optional
+        The strategy; default :class:`~scalelab.balancer.RoundRobin`, or :class:`~scalelab.balancer.Direct`
+        for a single server.
+    outages : sequence of Outage
+        When servers crash and recover.
+    health_check : HealthCheck, optional
+        Without one the balancer never learns that a server is down.
+    seed : int
+        Seeds the balancer's own randomness (the workload carries its own).
+    """
+    servers = list(servers)
+    if not servers or not all(isinstance(s, Server) for s in servers):
+        raise ValueError(f"servers must be a non-empty list of Server, got {servers!r}")
+    for o in outages:
+        if o.server >= len(servers):
+            raise ValueError(f"outage names server {o.server}, but there are {len(servers)} servers")
+    if balancer is None:
+        balancer = Direct() if len(servers) == 1 else RoundRobin()
+    if not callable(getattr(balancer, "choose", None)):
+        raise TypeError(f"balancer must have a choose(servers) method, got {balancer!r}")
+
+    periods = [up_periods(outages, i) for i in range(len(servers))]
+    down = [Outage(i, a_end, b_start) for i, p in enumerate(periods) for a_end, b_start in _gaps(p)]
+    belief = health_check.transitions(down) if health_check else []
+    views = [ServerView(i, s.name, s.weight) for i, s in enumerate(servers)]
+    balancer.reset(len(servers), np.random.default_rng(seed))
+
+    n = len(workload)
+    status = np.full(n, NO_SERVER, dtype=np.int8)
+    departure = np.full(n, np.nan)
+    if getattr(balancer, "uses_load", False):
+        chosen = np.empty(n, dtype=np.int64)
+        queues = [_Queue(s, p) for s, p in zip(servers, periods)]
+        _event_loop(balancer, views, queues, workload, belief, status, departure, chosen)
+    else:
+        chosen = _dispatch(balancer, views, workload.arrival, belief)
+        order = np.argsort(chosen, kind="stable")
+        bounds = np.searchsorted(chosen[order], np.arange(len(servers) + 1))
+        for i, server in enumerate(servers):
+            idx = order[bounds[i] : bounds[i + 1]]
+            status[idx], departure[idx] = _serve(
+                server, periods[i], workload.arrival[idx], workload.demand[idx]
+            )
+    return SimResult(workload, servers, chosen, status, departure - workload.arrival)
+
+
+def _gaps(periods: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The down intervals between up-periods (the inverse of :func:`up_periods`)."""
+    gaps, t = [], 0.0
+    for start, end in periods:
+        if start > t:
+            gaps.append((t, start))
+        t = end
+    if math.isfinite(t):
+        gaps.append((t, math.inf))
+    return gaps
+
+
+__all__ = ["simulate", "up_periods", "OK", "REFUSED", "LOST", "NO_SERVER", "DROPPED"]

@@ -1,0 +1,183 @@
+"""Workloads: when requests arrive, how much work each one is, and which key it asks for.
+
+A workload is plain data (sorted arrival times in seconds and CPU seconds per request), made by a
+seeded generator so that the same seed always gives the same traffic. Real traffic is rarely a flat
+Poisson stream: people sleep (the diurnal curve), news breaks (the flash crowd) and a few items are far
+more popular than the rest (Zipf). Each generator here models one of those shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from scalelab.validate import positive
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A stream of requests.
+
+    Attributes
+    ----------
+    arrival : np.ndarray
+        Arrival time of each request in seconds, sorted, starting at 0.
+    demand : np.ndarray
+        CPU seconds each request needs on a server of speed 1.
+    duration : float
+        Length of the observation window in seconds.
+    keys : np.ndarray or None
+        Which item (page, video, user) each request asks for, when the workload has keys.
+    """
+
+    arrival: np.ndarray
+    demand: np.ndarray
+    duration: float
+    keys: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.arrival)
+
+    @property
+    def rate(self) -> float:
+        """Mean arrival rate in requests per second."""
+        return len(self.arrival) / self.duration
+
+
+def _demands(
+    n: int, cpu_time: float, distribution: str, rng: np.random.Generator
+) -> np.ndarray:
+    positive("cpu_time", cpu_time)
+    if distribution == "exponential":
+        return rng.exponential(cpu_time, n)
+    if distribution == "deterministic":
+        return np.full(n, float(cpu_time))
+    raise ValueError(
+        f"service distribution must be 'exponential' or 'deterministic', got {distribution!r}"
+    )
+
+
+def _poisson_times(rate: float, duration: float, rng: np.random.Generator) -> np.ndarray:
+    n = rng.poisson(rate * duration)
+    return np.sort(rng.uniform(0.0, duration, n))
+
+
+def poisson(
+    rate: float,
+    duration: float,
+    cpu_time: float,
+    rng: np.random.Generator,
+    service: str = "exponential",
+) -> Workload:
+    """Requests arriving at random, independently, at a constant mean ``rate`` per second.
+
+    Poisson arrivals are what many independent users produce: nobody coordinates with anybody else.
+
+    Parameters
+    ----------
+    rate : float
+        Mean arrivals per second (λ).
+    duration : float
+        Seconds of traffic to generate.
+    cpu_time : float
+        Mean CPU seconds per request (1/μ on a server of speed 1).
+    rng : numpy.random.Generator
+        The seeded source of randomness, e.g. ``np.random.default_rng(1)``.
+    service : {"exponential", "deterministic"}
+        Distribution of the CPU time per request.
+    """
+    positive("rate", rate)
+    positive("duration", duration)
+    arrival = _poisson_times(rate, duration, rng)
+    return Workload(arrival, _demands(len(arrival), cpu_time, service, rng), float(duration))
+
+
+def from_rate(
+    rate: Callable[[np.ndarray], np.ndarray],
+    peak: float,
+    duration: float,
+    cpu_time: float,
+    rng: np.random.Generator,
+    service: str = "exponential",
+) -> Workload:
+    """Poisson arrivals whose rate changes over time, by thinning (Lewis & Shedler, 1979).
+
+    Candidates arrive at the ``peak`` rate; one at time t is kept with probability rate(t) / peak.
+    """
+    positive("peak", peak)
+    positive("duration", duration)
+    candidates = _poisson_times(peak, duration, rng)
+    keep = rng.uniform(0.0, peak, len(candidates)) < rate(candidates)
+    arrival = candidates[keep]
+    return Workload(arrival, _demands(len(arrival), cpu_time, service, rng), float(duration))
+
+
+def diurnal(
+    mean_rate: float,
+    duration: float,
+    cpu_time: float,
+    rng: np.random.Generator,
+    period: float = 86_400.0,
+    peak_to_mean: float = 2.0,
+) -> Workload:
+    """Traffic that follows the day: quiet at night, busiest in the evening.
+
+    The rate is ``mean_rate * (1 + (peak_to_mean - 1) * sin(...))``, so the peak is ``peak_to_mean``
+    times the mean. Alex Xu's rule of thumb "peak ≈ 2 × average" is the default.
+    """
+    positive("mean_rate", mean_rate)
+    if not 1.0 <= peak_to_mean <= 2.0:
+        raise ValueError(f"peak_to_mean must be between 1 and 2, got {peak_to_mean}")
+    amplitude = peak_to_mean - 1.0
+
+    def rate(t: np.ndarray) -> np.ndarray:
+        # Trough at t = 0 (midnight), peak half a period later.
+        return mean_rate * (1.0 - amplitude * np.cos(2.0 * np.pi * t / period))
+
+    return from_rate(rate, mean_rate * peak_to_mean, duration, cpu_time, rng)
+
+
+def flash_crowd(
+    base_rate: float,
+    peak_rate: float,
+    start: float,
+    decay: float,
+    duration: float,
+    cpu_time: float,
+    rng: np.random.Generator,
+) -> Workload:
+    """A steady stream, then a sudden crowd at ``start`` that fades with time constant ``decay`` seconds.
+
+    This is what a link on a front page does: the rate jumps to ``peak_rate`` at once and decays back.
+    """
+    positive("base_rate", base_rate)
+    positive("decay", decay)
+    if peak_rate < base_rate:
+        raise ValueError(f"peak_rate must be at least base_rate ({base_rate}), got {peak_rate}")
+
+    def rate(t: np.ndarray) -> np.ndarray:
+        extra = np.where(t >= start, np.exp(-np.clip(t - start, 0, None) / decay), 0.0)
+        return base_rate + (peak_rate - base_rate) * extra
+
+    return from_rate(rate, peak_rate, duration, cpu_time, rng)
+
+
+def zipf_keys(n: int, n_keys: int, s: float, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``n`` keys from 0..n_keys-1 with Zipf popularity: key k is asked for ∝ 1/(k+1)^s.
+
+    With s near 1, a few keys get most requests; this is why a small cache can serve most reads.
+    """
+    positive("n_keys", n_keys)
+    if s < 0:
+        raise ValueError(f"Zipf exponent s must be 0 or more, got {s}")
+    weights = 1.0 / np.arange(1, n_keys + 1) ** s
+    cdf = np.cumsum(weights / weights.sum())
+    return np.minimum(np.searchsorted(cdf, rng.uniform(0.0, 1.0, n)), n_keys - 1)
+
+
+def with_keys(workload: Workload, n_keys: int, s: float, rng: np.random.Generator) -> Workload:
+    """The same requests, each now asking for a Zipf-distributed key."""
+    keys = zipf_keys(len(workload), n_keys, s, rng)
+    return Workload(workload.arrival, workload.demand, workload.duration, keys)
