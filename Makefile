@@ -1,0 +1,50 @@
+# The project's verbs. A fresh machine needs only Python 3.11+ and make.
+#   make lab        open the course in JupyterLab (creates .venv and my-work/ on first run)
+#   make test       everything CI checks
+#   make grade      score your notebooks in my-work/, hidden tests included
+#   make exercises  regenerate exercises/ from solutions/
+#   make notebooks  re-execute course/ notebooks in place
+#   make bench      simulator speed, side by side with SimPy
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed-stamp
+LAB_FLAGS ?=
+export PATH := $(BIN):$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: venv lab test lint grade exercises notebooks bench
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else f"scalelab needs Python 3.11 or newer, but $(PYTHON) is {v.major}.{v.minor}: run make PYTHON=python3.11 …")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/scalelab workspace
+	MPLBACKEND= $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_FLAGS) course/00-welcome.ipynb
+
+lint: $(STAMP)
+	$(BIN)/ruff check lib tests bench
+	$(BIN)/ruff format --check lib tests bench
+
+test: lint
+	$(BIN)/pytest -n 2 --dist loadfile tests
+	MPLBACKEND= $(BIN)/pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg course
+
+grade: $(STAMP)
+	$(BIN)/scalelab grade
+
+exercises: $(STAMP)
+	$(BIN)/scalelab exercises
+
+notebooks: $(STAMP)
+	MPLBACKEND= $(BIN)/jupyter nbconvert --to notebook --execute --inplace course/*.ipynb
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py

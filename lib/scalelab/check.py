@@ -1,0 +1,57 @@
+"""Self-check helpers for exercises: each check says what was expected and what came back.
+
+A passing check prints one line starting with ✔; a failing one raises ``AssertionError`` whose message
+is a sentence, not a traceback puzzle. Visible tests in the exercises are written with these.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from scalelab.balancer import Balancer, ServerView
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
+
+
+def equal(got: object, expected: object, what: str) -> None:
+    """Check ``got == expected``."""
+    if got != expected:
+        raise AssertionError(f"{what}: expected {_fmt(expected)}, but got {_fmt(got)}")
+    print(f"✔ {what}: {_fmt(got)}")
+
+
+def close(got: object, expected: float, what: str, rel: float = 1e-6) -> None:
+    """Check that the number ``got`` is within ``rel`` (relative) of ``expected``."""
+    if isinstance(got, bool) or not isinstance(got, int | float):
+        raise AssertionError(f"{what}: expected a number, but got {_fmt(got)}")
+    if not math.isclose(got, expected, rel_tol=rel, abs_tol=1e-12):
+        raise AssertionError(
+            f"{what}: expected about {_fmt(expected)} (within {100 * rel:g}%), but got {_fmt(got)}"
+        )
+    print(f"✔ {what}: {_fmt(got)}")
+
+
+def raises(error: type[BaseException], func, *args: object, what: str) -> None:
+    """Check that ``func(*args)`` raises ``error`` (bad input must be refused, not computed)."""
+    try:
+        result = func(*args)
+    except error as e:
+        print(f"✔ {what}: {type(e).__name__}: {e}")
+        return
+    raise AssertionError(f"{what}: expected {error.__name__}, but it returned {_fmt(result)}")
+
+
+def views(healthy: Sequence[bool]) -> list[ServerView]:
+    """Server views for a pool where server i is up when ``healthy[i]`` is True."""
+    return [ServerView(i, f"web-{i + 1}", healthy=bool(h)) for i, h in enumerate(healthy)]
+
+
+def picks(balancer: Balancer, healthy: Sequence[bool], count: int) -> list[int | None]:
+    """What ``balancer.choose`` returns for ``count`` requests in a row, with the pool as given."""
+    pool = views(healthy)
+    return [balancer.choose(pool) for _ in range(count)]

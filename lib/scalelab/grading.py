@@ -1,0 +1,157 @@
+"""Grade notebooks with nbgrader in a scratch course, so that nothing in the real course changes.
+
+The repository root is an nbgrader course (see ``nbgrader_config.py``). Every function here copies
+what it needs into a temporary directory, runs nbgrader there, and reads the results back: a learner's
+notebook, the committed exercises and a teacher's gradebook are never written to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _quiet_environment() -> None:
+    # nbgrader runs the `alembic` executable, which lives beside this interpreter.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def assignments(root: Path = ROOT) -> list[str]:
+    """Names of the assignments: the folders of ``solutions/`` holding a notebook of the same name."""
+    return sorted(p.parent.name for p in (root / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
+
+
+@dataclass(frozen=True)
+class Score:
+    """Marks of one graded cell of one submission."""
+
+    cell: str
+    score: float
+    max_score: float
+    message: str = ""
+
+
+class ScratchCourse:
+    """A temporary nbgrader course built from ``solutions/``, with its own gradebook.
+
+    Use as a context manager; the directory is deleted on exit.
+    """
+
+    def __init__(self, names: Iterable[str] | None = None, root: Path = ROOT) -> None:
+        self.root = root
+        self.names = list(names) if names is not None else assignments(root)
+        unknown = sorted(set(self.names) - set(assignments(root)))
+        if unknown:
+            raise ValueError(f"no such assignment(s) {unknown}; known: {assignments(root)}")
+        self._tmp = tempfile.TemporaryDirectory(prefix="scalelab-grade-")
+        self.path = Path(self._tmp.name)
+
+    def __enter__(self) -> ScratchCourse:
+        _quiet_environment()
+        shutil.copy(self.root / "nbgrader_config.py", self.path)
+        for name in self.names:
+            shutil.copytree(self.root / "solutions" / name, self.path / "solutions" / name)
+        self.api = self._api()
+        for name in self.names:
+            result = self.api.generate_assignment(name, force=True)
+            if not result["success"]:
+                raise RuntimeError(f"nbgrader could not generate {name}:\n{result['log']}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._tmp.cleanup()
+
+    def _api(self):  # noqa: ANN202 (nbgrader has no type hints)
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.path)).load_config()
+        config.CourseDirectory.root = str(self.path)
+        config.Application.log_level = "WARN"
+        return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+    def released(self, name: str) -> Path:
+        """The student version nbgrader generated for ``name``."""
+        return self.path / "exercises" / name / f"{name}.ipynb"
+
+    def autograde(self, name: str, submissions: Mapping[str, Path]) -> dict[str, list[Score]]:
+        """Grade each ``student → notebook`` (copied, never touched) and return their scores."""
+        for student, notebook in submissions.items():
+            target = self.path / "submitted" / student / name
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(notebook, target / f"{name}.ipynb")
+        results = {}
+        for student in submissions:
+            outcome = self.api.autograde(name, student, force=True, create=True)
+            if not outcome["success"]:
+                raise RuntimeError(f"nbgrader could not grade {student}'s {name}:\n{outcome['log']}")
+            results[student] = self._scores(name, student)
+        return results
+
+    def _scores(self, name: str, student: str) -> list[Score]:
+        graded = self.path / "autograded" / student / name / f"{name}.ipynb"
+        messages = _errors_by_cell(graded)
+        with self.api.gradebook as gb:
+            notebook = gb.find_submission_notebook(name, name, student)
+            return [
+                Score(g.name, float(g.score), float(g.max_score), messages.get(g.name, ""))
+                for g in sorted(notebook.grades, key=lambda g: _cell_order(graded, g.name))
+                if g.cell.cell_type == "code"  # free-text answers wait for a teacher
+            ]
+
+
+def _cell_ids(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return [c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "") for c in cells]
+
+
+def _cell_order(notebook: Path, grade_id: str) -> int:
+    ids = _cell_ids(notebook)
+    return ids.index(grade_id) if grade_id in ids else len(ids)
+
+
+def _errors_by_cell(notebook: Path) -> dict[str, str]:
+    """The first line of the error each graded cell raised, by grade id."""
+    out = {}
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        for output in cell.get("outputs", []):
+            if grade_id and output.get("output_type") == "error":
+                text = f"{output['ename']}: {output['evalue']}".strip().rstrip(":")
+                out[grade_id] = text.splitlines()[0][:160]
+    return out
+
+
+def generate_exercises(dest: Path, root: Path = ROOT) -> list[Path]:
+    """Write the student version of every assignment into ``dest/<name>/`` and return the files."""
+    written = []
+    with ScratchCourse(root=root) as course:
+        for name in course.names:
+            src = course.path / "exercises" / name
+            shutil.copytree(src, dest / name, dirs_exist_ok=True)
+            written += sorted((dest / name).rglob("*.ipynb"))
+    return written
+
+
+def score_table(scores: list[Score]) -> str:
+    """A plain-text table: one row per graded cell, then the total."""
+    width = max([len(s.cell) for s in scores] + [8])
+    lines = [f"{'question':<{width}}  score", f"{'-' * width}  -----"]
+    for s in scores:
+        mark = "✔" if s.score == s.max_score else "✘"
+        note = f"  {s.message}" if s.message and s.score < s.max_score else ""
+        lines.append(f"{s.cell:<{width}}  {s.score:g}/{s.max_score:g} {mark}{note}")
+    total, best = sum(s.score for s in scores), sum(s.max_score for s in scores)
+    lines.append(f"{'total':<{width}}  {total:g}/{best:g}")
+    return "\n".join(lines)

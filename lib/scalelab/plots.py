@@ -1,0 +1,101 @@
+"""The standard plots: latency percentiles, the hockey stick, load per server.
+
+Each function draws on an Axes (made for you if you pass none) and returns the Figure, so a notebook
+cell stays one line and a widget can redraw into the same place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from scalelab.sim.result import SimResult
+from scalelab.style import COLORS, LATENCY_TARGET_S, PERCENTILE_COLORS
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def _target_band(ax: Axes, scale: float = 1000.0) -> None:
+    low, high = LATENCY_TARGET_S
+    ax.axhspan(low * scale, high * scale, color="#55A868", alpha=0.15, label="target 500–700 ms")
+
+
+def latency_over_time(
+    result: SimResult,
+    window: float = 1.0,
+    q: Sequence[int] = (50, 99),
+    ax: Axes | None = None,
+    title: str = "Latency over time",
+) -> Figure:
+    """Percentiles of latency (ms) per ``window`` seconds, and the share of failed requests."""
+    ax = _axes(ax)
+    series = result.over_time(window, q)
+    for p in q:
+        ax.plot(series["t"], 1000 * series[f"p{p}"], color=PERCENTILE_COLORS.get(p), label=f"p{p}")
+    _target_band(ax)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title(title)
+    if series["errors"].any():
+        twin = ax.twinx()
+        twin.fill_between(series["t"], 100 * series["errors"], step="post", color="red", alpha=0.25)
+        twin.set_ylabel("failed requests (%)", color="red")
+        twin.set_ylim(0, 100)
+    ax.legend(loc="upper left")
+    return ax.figure
+
+
+def hockey_stick(
+    utilisation: np.ndarray,
+    simulated: dict[int, np.ndarray],
+    theory: np.ndarray | None = None,
+    ax: Axes | None = None,
+    title: str = "Latency vs utilisation of one server",
+) -> Figure:
+    """Latency (ms) against utilisation: simulated percentiles by q, and the formula's mean if given."""
+    ax = _axes(ax)
+    for p, values in simulated.items():
+        ax.plot(utilisation, 1000 * values, "o-", color=PERCENTILE_COLORS.get(p), ms=4,
+                label=f"simulated p{p}")
+    if theory is not None:
+        ax.plot(utilisation, 1000 * theory, "k--", label="theory: mean = cpu / (1 − ρ)")
+    _target_band(ax)
+    ax.set_xlabel("utilisation ρ = arrival rate / capacity")
+    ax.set_ylabel("latency (ms)")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    return ax.figure
+
+
+def server_load(result: SimResult, ax: Axes | None = None, title: str = "Load per server") -> Figure:
+    """Requests each server received, dead servers in grey; the ideal even share as a dashed line."""
+    ax = _axes(ax, (5, 3))
+    counts = result.requests_per_server()
+    served = np.bincount(result.server[result.ok], minlength=len(result.servers))
+    names = [s.name for s in result.servers]
+    ax.bar(names, counts, color=COLORS["down"], label="sent")
+    ax.bar(names, served, color=COLORS["server"], label="answered")
+    ax.axhline(len(result.status) / len(names), color="black", ls="--", lw=1, label="even share")
+    ax.set_ylabel("requests")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def dashboard(result: SimResult, window: float = 1.0, title: str = "") -> Figure:
+    """Latency over time beside load per server: what an operator would look at."""
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(10, 3.5), layout="constrained", width_ratios=(2, 1)
+    )
+    latency_over_time(result, window, ax=left, title=title or "Latency over time")
+    server_load(result, ax=right)
+    return fig
