@@ -12,7 +12,6 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed-stamp
 LAB_FLAGS ?=
 export PATH := $(BIN):$(PATH)
-export MPLBACKEND := Agg
 
 .PHONY: venv lab test lint grade exercises notebooks bench
 
@@ -27,7 +26,7 @@ venv: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/scalelab workspace
-	MPLBACKEND= $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_FLAGS) course/00-welcome.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_FLAGS) course/00-welcome.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests bench
@@ -35,7 +34,7 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadfile tests
-	MPLBACKEND= $(BIN)/pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg course
+	$(BIN)/pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg course
 
 grade: $(STAMP)
 	$(BIN)/scalelab grade
@@ -44,7 +43,7 @@ exercises: $(STAMP)
 	$(BIN)/scalelab exercises
 
 notebooks: $(STAMP)
-	MPLBACKEND= $(BIN)/jupyter nbconvert --to notebook --execute --inplace course/*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace course/*.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
