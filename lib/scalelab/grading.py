@@ -44,11 +44,15 @@ class Score:
 class ScratchCourse:
     """A temporary nbgrader course built from ``solutions/``, with its own gradebook.
 
-    Use as a context manager; the directory is deleted on exit.
+    Use as a context manager; the directory is deleted on exit. ``timeout`` (seconds per cell)
+    overrides the course's ``Execute.timeout``.
     """
 
-    def __init__(self, names: Iterable[str] | None = None, root: Path = ROOT) -> None:
+    def __init__(
+        self, names: Iterable[str] | None = None, root: Path = ROOT, timeout: int | None = None
+    ) -> None:
         self.root = root
+        self.timeout = timeout
         self.names = list(names) if names is not None else assignments(root)
         unknown = sorted(set(self.names) - set(assignments(root)))
         if unknown:
@@ -79,6 +83,8 @@ class ScratchCourse:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(self.path)).load_config()
         config.CourseDirectory.root = str(self.path)
         config.Application.log_level = "WARN"
+        if self.timeout is not None:
+            config.Execute.timeout = self.timeout
         return NbGraderAPI(CourseDirectory(config=config), config=config)
 
     def released(self, name: str) -> Path:
