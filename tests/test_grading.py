@@ -15,8 +15,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-
-from scalelab.grading import ROOT, ScratchCourse, Score, assignments
+from scalelab.grading import ROOT, Score, ScratchCourse, assignments
 
 NAMES = assignments()
 
@@ -89,9 +88,7 @@ def graded(name: str) -> dict[str, tuple[list[Score], bool]]:
         before = {key: _digest(path) for key, path in files.items()}
         students = {f"s{i}": path for i, path in enumerate(files.values())}
         scores = course.autograde(name, students)
-        submitted = {
-            s: course.path / "submitted" / s / name / f"{name}.ipynb" for s in students
-        }
+        submitted = {s: course.path / "submitted" / s / name / f"{name}.ipynb" for s in students}
         results = {}
         for (key, path), student in zip(files.items(), students, strict=True):
             unchanged = _digest(path) == before[key] == _digest(submitted[student])

@@ -1,8 +1,8 @@
 """The ``scalelab`` command: a learner's workspace and self-grading, a maintainer's exercise builder.
 
-    scalelab workspace          copy exercises/ into my-work/ (never overwrites a file you have)
-    scalelab grade [NOTEBOOK…]  autograde your notebooks (default: all of my-work/), hidden tests included
-    scalelab exercises          regenerate exercises/ from solutions/ with nbgrader
+scalelab workspace          copy exercises/ into my-work/ (never overwrites a file you have)
+scalelab grade [NOTEBOOK…]  autograde your notebooks (default: all of my-work/), hidden tests included
+scalelab exercises          regenerate exercises/ from solutions/ with nbgrader
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ def grade(notebooks: list[Path]) -> int:
     if not notebooks:
         notebooks = sorted(WORKSPACE.glob("*/*.ipynb"))
         if not notebooks:
-            print(f"nothing to grade in {WORKSPACE}: run `make lab` (or `scalelab workspace`) first")
+            print(
+                f"nothing to grade in {WORKSPACE}: run `make lab` (or `scalelab workspace`) first"
+            )
             return 1
     missing = [str(n) for n in notebooks if not n.is_file()]
     if missing:

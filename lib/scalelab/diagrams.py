@@ -7,6 +7,7 @@ to every node in the next, which is how traffic flows (users â†’ load balancer â
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
@@ -57,8 +58,10 @@ def draw(tiers: list[list[Node]], title: str = "", ax: Axes | None = None) -> Fi
             text = node.label + (f"\n{node.note}" if node.note else "")
             ax.text(x, y, text, ha="center", va="center", fontsize=9, color="white", weight="bold")
             if node.down:
-                ax.plot([x - width / 2, x + width / 2], [y - height / 2, y + height / 2], "k-", lw=2)
-    for left, right in zip(centres, centres[1:]):
+                ax.plot(
+                    [x - width / 2, x + width / 2], [y - height / 2, y + height / 2], "k-", lw=2
+                )
+    for left, right in pairwise(centres):
         for x0, y0 in left:
             for x1, y1 in right:
                 ax.annotate(

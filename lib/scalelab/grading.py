@@ -28,7 +28,9 @@ def _quiet_environment() -> None:
 
 def assignments(root: Path = ROOT) -> list[str]:
     """Names of the assignments: the folders of ``solutions/`` holding a notebook of the same name."""
-    return sorted(p.parent.name for p in (root / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
+    return sorted(
+        p.parent.name for p in (root / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name
+    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ class ScratchCourse:
         for student in submissions:
             outcome = self.api.autograde(name, student, force=True, create=True)
             if not outcome["success"]:
-                raise RuntimeError(f"nbgrader could not grade {student}'s {name}:\n{outcome['log']}")
+                raise RuntimeError(
+                    f"nbgrader could not grade {student}'s {name}:\n{outcome['log']}"
+                )
             results[student] = self._scores(name, student)
         return results
 

@@ -63,8 +63,14 @@ def hockey_stick(
     """Latency (ms) against utilisation: simulated percentiles by q, and the formula's mean if given."""
     ax = _axes(ax)
     for p, values in simulated.items():
-        ax.plot(utilisation, 1000 * values, "o-", color=PERCENTILE_COLORS.get(p), ms=4,
-                label=f"simulated p{p}")
+        ax.plot(
+            utilisation,
+            1000 * values,
+            "o-",
+            color=PERCENTILE_COLORS.get(p),
+            ms=4,
+            label=f"simulated p{p}",
+        )
     if theory is not None:
         ax.plot(utilisation, 1000 * theory, "k--", label="theory: mean = cpu / (1 − ρ)")
     _target_band(ax)
@@ -76,7 +82,9 @@ def hockey_stick(
     return ax.figure
 
 
-def server_load(result: SimResult, ax: Axes | None = None, title: str = "Load per server") -> Figure:
+def server_load(
+    result: SimResult, ax: Axes | None = None, title: str = "Load per server"
+) -> Figure:
     """Requests each server received, dead servers in grey; the ideal even share as a dashed line."""
     ax = _axes(ax, (5, 3))
     counts = result.requests_per_server()

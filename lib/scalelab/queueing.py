@@ -7,8 +7,6 @@ at or past capacity the queue grows without bound and the mean wait is infinite.
 
 from __future__ import annotations
 
-import math
-
 from scalelab.validate import positive, positive_int
 
 
@@ -48,13 +46,12 @@ def erlang_c(arrival_rate: float, service_rate: float, workers: int) -> float:
     """Probability that a request has to wait in an M/M/c queue (the Erlang C formula)."""
     rho = _stable(arrival_rate, service_rate, workers)
     a = arrival_rate / service_rate
-    # Sum a^k/k! term by term to avoid overflow for large c.
-    term, below = 1.0, 0.0
-    for k in range(workers):
-        below += term
-        term *= a / (k + 1)
-    top = term / (1.0 - rho)
-    return top / (below + top)
+    # Erlang B by its stable recursion B(k) = a·B(k−1) / (k + a·B(k−1)), then C from B:
+    # no a^c or c! is ever formed, so large pools do not overflow.
+    blocking = 1.0
+    for k in range(1, workers + 1):
+        blocking = a * blocking / (k + a * blocking)
+    return blocking / (1.0 - rho * (1.0 - blocking))
 
 
 def mmc_wait(arrival_rate: float, service_rate: float, workers: int) -> float:

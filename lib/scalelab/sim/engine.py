@@ -173,11 +173,13 @@ def _event_loop(
 ) -> None:
     """One request at a time, with each server's load visible to the balancer."""
     n, b = len(views), 0
-    for k, (t, demand) in enumerate(zip(workload.arrival.tolist(), workload.demand.tolist())):
+    for k, (t, demand) in enumerate(
+        zip(workload.arrival.tolist(), workload.demand.tolist(), strict=True)
+    ):
         while b < len(belief) and belief[b][0] <= t:
             views[belief[b][1]].healthy = belief[b][2]
             b += 1
-        for view, queue in zip(views, queues):
+        for view, queue in zip(views, queues, strict=True):
             view._active = queue.in_system(t)
         pick = balancer.choose(views)
         if pick is None:
@@ -218,7 +220,9 @@ def simulate(
         raise ValueError(f"servers must be a non-empty list of Server, got {servers!r}")
     for o in outages:
         if o.server >= len(servers):
-            raise ValueError(f"outage names server {o.server}, but there are {len(servers)} servers")
+            raise ValueError(
+                f"outage names server {o.server}, but there are {len(servers)} servers"
+            )
     if balancer is None:
         balancer = Direct() if len(servers) == 1 else RoundRobin()
     if not callable(getattr(balancer, "choose", None)):
@@ -235,7 +239,7 @@ def simulate(
     departure = np.full(n, np.nan)
     if getattr(balancer, "uses_load", False):
         chosen = np.empty(n, dtype=np.int64)
-        queues = [_Queue(s, p) for s, p in zip(servers, periods)]
+        queues = [_Queue(s, p) for s, p in zip(servers, periods, strict=True)]
         _event_loop(balancer, views, queues, workload, belief, status, departure, chosen)
     else:
         chosen = _dispatch(balancer, views, workload.arrival, belief)

@@ -83,9 +83,10 @@ class SimResult:
     def utilisation(self) -> np.ndarray:
         """Busy share of each server's workers over the run, from the requests it answered."""
         served = self.ok
-        service = self.workload.demand[served] / np.array([s.speed for s in self.servers])[
-            self.server[served]
-        ]
+        service = (
+            self.workload.demand[served]
+            / np.array([s.speed for s in self.servers])[self.server[served]]
+        )
         busy = np.bincount(self.server[served], weights=service, minlength=len(self.servers))
         workers = np.array([s.workers for s in self.servers])
         return busy / (workers * self.workload.duration)
@@ -109,7 +110,7 @@ class SimResult:
             out[f"p{p:g}"] = np.array(
                 [
                     np.percentile(ok_lat[a:b], p) if b > a else np.nan
-                    for a, b in zip(bounds[:-1], bounds[1:])
+                    for a, b in zip(bounds[:-1], bounds[1:], strict=True)
                 ]
             )
         return out

@@ -46,9 +46,7 @@ class Workload:
         return len(self.arrival) / self.duration
 
 
-def _demands(
-    n: int, cpu_time: float, distribution: str, rng: np.random.Generator
-) -> np.ndarray:
+def _demands(n: int, cpu_time: float, distribution: str, rng: np.random.Generator) -> np.ndarray:
     positive("cpu_time", cpu_time)
     if distribution == "exponential":
         return rng.exponential(cpu_time, n)

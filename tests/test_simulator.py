@@ -1,0 +1,227 @@
+"""The simulator's behaviour: crashes, health checks, queue limits, strategies, seeds, bad input."""
+
+import math
+
+import numpy as np
+import pytest
+import scalelab
+from scalelab import check
+from scalelab.sim import (
+    DROPPED,
+    LOST,
+    NO_SERVER,
+    OK,
+    REFUSED,
+    Workload,
+    diurnal,
+    flash_crowd,
+    poisson,
+    zipf_keys,
+)
+
+
+def work(rate: float = 300, duration: float = 60, cpu: float = 0.01, seed: int = 1):
+    return poisson(rate, duration, cpu, np.random.default_rng(seed))
+
+
+class LoadAwareRoundRobin(scalelab.RoundRobin):
+    """Round robin that asks for load, which forces the one-request-at-a-time event loop."""
+
+    uses_load = True
+
+
+def test_same_seed_same_numbers_different_seed_different_numbers() -> None:
+    a = scalelab.simulate(work(seed=3), scalelab.pool(3), scalelab.Random(), seed=4)
+    b = scalelab.simulate(work(seed=3), scalelab.pool(3), scalelab.Random(), seed=4)
+    c = scalelab.simulate(work(seed=3), scalelab.pool(3), scalelab.Random(), seed=5)
+    assert np.array_equal(a.latency, b.latency, equal_nan=True)
+    assert not np.array_equal(a.server, c.server)
+
+
+@pytest.mark.parametrize(
+    "servers",
+    [
+        scalelab.pool(4),
+        scalelab.pool(4, workers=2),
+        scalelab.pool(4, queue_limit=3),
+        [scalelab.Server(speed=0.5), scalelab.Server(), scalelab.Server(workers=3)],
+    ],
+)
+def test_fast_path_equals_event_loop(servers: list) -> None:
+    outages = [scalelab.Outage(1, 10, 25), scalelab.Outage(0, 30, 31), scalelab.Outage(1, 40)]
+    w = work(rate=len(servers) * 80)
+    fast = scalelab.simulate(w, servers, scalelab.RoundRobin(), outages, scalelab.HealthCheck())
+    loop = scalelab.simulate(w, servers, LoadAwareRoundRobin(), outages, scalelab.HealthCheck())
+    assert np.array_equal(fast.server, loop.server)
+    assert np.array_equal(fast.status, loop.status)
+    assert np.allclose(fast.latency, loop.latency, equal_nan=True, rtol=0, atol=1e-9)
+
+
+def test_round_robin_batch_equals_one_by_one() -> None:
+    rng = np.random.default_rng(7)
+    batch, single = scalelab.RoundRobin(), scalelab.RoundRobin()
+    for _ in range(50):
+        health = rng.random(5) < 0.6
+        views = check.views(health.tolist())
+        count = int(rng.integers(1, 12))
+        expected = [single.choose(views) for _ in range(count)]
+        got = batch.assign_many(count, views).tolist()
+        assert got == [-1 if e is None else e for e in expected]
+
+
+def test_without_health_checks_a_dead_server_keeps_its_share() -> None:
+    w = work()
+    result = scalelab.simulate(w, scalelab.pool(4), outages=[scalelab.Outage(2, 20, 40)])
+    during = (w.arrival >= 20) & (w.arrival < 40)
+    refused = result.status[during] == REFUSED
+    assert refused.mean() == pytest.approx(0.25, abs=0.01)
+    assert (result.server[refused.nonzero()[0] + during.argmax()] == 2).all()
+
+
+def test_health_checks_limit_errors_to_the_detection_window() -> None:
+    w, check = work(), scalelab.HealthCheck(interval=2, fall=3, rise=2)
+    result = scalelab.simulate(
+        w, scalelab.pool(4), outages=[scalelab.Outage(2, 21, 40)], health_check=check
+    )
+    # First failed probe at 22, marked down at 26; back up at the 2nd good probe, 42.
+    assert check.transitions([scalelab.Outage(2, 21, 40)]) == [(26.0, 2, False), (42.0, 2, True)]
+    refused = w.arrival[result.status == REFUSED]
+    assert refused.min() >= 21 and refused.max() < 26
+    lost = w.arrival[result.status == LOST]
+    assert len(lost) == 0 or (lost.min() > 20 and lost.max() < 21)
+    late = result.server[w.arrival >= 42]
+    assert np.bincount(late, minlength=4)[2] == pytest.approx(len(late) / 4, abs=1)
+
+
+def test_a_blip_shorter_than_detection_goes_unnoticed() -> None:
+    assert scalelab.HealthCheck(2, 3, 2).transitions([scalelab.Outage(0, 10, 13)]) == []
+
+
+def test_crash_loses_requests_in_flight_and_refuses_while_down() -> None:
+    arrival = np.array([0.0, 29.5, 29.6, 31.0, 36.0, 36.05])
+    demand = np.array([0.1, 1.0, 1.0, 0.1, 0.1, 0.1])
+    w = Workload(arrival, demand, 40.0)
+    result = scalelab.simulate(w, [scalelab.Server()], outages=[scalelab.Outage(0, 30, 35)])
+    assert result.status.tolist() == [OK, LOST, LOST, REFUSED, OK, OK]
+    # After recovery the queue starts empty: the last request waits only for the one before it.
+    assert result.latency[-2:] == pytest.approx([0.1, 0.15])
+
+
+def test_every_server_down_gives_503_no_server() -> None:
+    outages = [scalelab.Outage(i, 10, 20) for i in range(3)]
+    w = work()
+    result = scalelab.simulate(
+        w, scalelab.pool(3), outages=outages, health_check=scalelab.HealthCheck()
+    )
+    window = (w.arrival >= 14) & (w.arrival < 22)
+    assert (result.status[window] == NO_SERVER).all()
+    assert (result.server[window] == -1).all()
+    assert "503 no healthy server" in result.error_counts()
+
+
+def test_queue_limit_blocks_like_mm1k() -> None:
+    # M/M/1/K: a request is refused with probability (1 − ρ)ρ^K / (1 − ρ^(K+1)), K = 1 + queue_limit.
+    rho, k = 0.9, 5
+    w = poisson(rho, 300_000 / rho, 1.0, np.random.default_rng(8))
+    result = scalelab.simulate(w, [scalelab.Server(queue_limit=k - 1)])
+    theory = (1 - rho) * rho**k / (1 - rho ** (k + 1))
+    assert np.mean(result.status == DROPPED) == pytest.approx(theory, rel=0.03)
+
+
+def test_least_connections_beats_round_robin_with_a_slow_server() -> None:
+    servers = [scalelab.Server(speed=0.4), *scalelab.pool(3)]
+    w = work(rate=250, duration=60, cpu=0.01, seed=5)
+    rr = scalelab.simulate(w, servers, scalelab.RoundRobin())
+    lc = scalelab.simulate(w, servers, scalelab.LeastConnections())
+    assert lc.percentile(99) < 0.5 * rr.percentile(99)
+
+
+def test_smooth_weighted_round_robin_sequence() -> None:
+    views = [
+        scalelab.ServerView(i, n, weight=wt)
+        for i, (n, wt) in enumerate([("a", 5), ("b", 1), ("c", 1)])
+    ]
+    balancer = scalelab.WeightedRoundRobin()
+    balancer.reset(3, np.random.default_rng(0))
+    assert [balancer.choose(views) for _ in range(7)] == [0, 0, 1, 0, 2, 0, 0]
+
+
+def test_utilisation_and_little_law() -> None:
+    w = work(rate=200, duration=200, cpu=0.01, seed=9)
+    result = scalelab.simulate(w, scalelab.pool(4))
+    assert result.utilisation() == pytest.approx(np.full(4, 0.5), abs=0.02)
+    # Little's law: mean number in system = arrival rate × mean time in system.
+    in_system = result.latency[result.ok].sum() / w.duration
+    assert in_system == pytest.approx(w.rate * result.mean_latency(), rel=1e-6)
+
+
+def test_over_time_windows() -> None:
+    w = work(rate=100)
+    result = scalelab.simulate(w, scalelab.pool(2), outages=[scalelab.Outage(0, 30, 60)])
+    series = result.over_time(10.0)
+    assert len(series["t"]) == 6
+    assert series["errors"][:2].max() == 0
+    assert series["errors"][2] < 0.01  # only what was in flight at the crash
+    assert series["errors"][3:] == pytest.approx(0.5, abs=0.05)
+
+
+def test_workload_shapes() -> None:
+    rng = np.random.default_rng(1)
+    day = diurnal(10.0, 86_400, 0.01, rng)
+    hours = np.bincount((day.arrival // 3600).astype(int), minlength=24)
+    assert hours.max() / hours.mean() == pytest.approx(2.0, rel=0.05)
+    crowd = flash_crowd(10.0, 200.0, 60.0, 30.0, 180.0, 0.01, rng)
+    assert np.sum((crowd.arrival >= 60) & (crowd.arrival < 70)) > 10 * np.sum(crowd.arrival < 10)
+    keys = zipf_keys(200_000, 1000, 1.0, rng)
+    top_share = np.mean(keys == 0)
+    assert top_share == pytest.approx(1 / sum(1 / k for k in range(1, 1001)), rel=0.03)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: scalelab.Server(workers=0), "workers must be a positive integer, got 0"),
+        (lambda: scalelab.Server(speed=-1), "speed must be a positive number, got -1"),
+        (lambda: scalelab.Server(queue_limit=-2), "queue_limit must be None or an integer"),
+        (lambda: scalelab.Outage(0, 5, 5), "0 <= start < end"),
+        (lambda: poisson(-3, 10, 0.01, np.random.default_rng()), "rate must be a positive number"),
+        (lambda: scalelab.simulate(work(), []), "non-empty list of Server"),
+        (
+            lambda: scalelab.simulate(work(), scalelab.pool(2), outages=[scalelab.Outage(5, 1, 2)]),
+            "outage names server 5, but there are 2 servers",
+        ),
+    ],
+)
+def test_bad_input_gets_one_clear_sentence(make, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        make()
+
+
+class ReturnsAServerView(scalelab.Balancer):
+    def choose(self, servers):
+        return servers[0]
+
+
+class ReturnsTooBig(scalelab.Balancer):
+    def choose(self, servers):
+        return len(servers)
+
+
+@pytest.mark.parametrize("balancer", [ReturnsAServerView(), ReturnsTooBig()])
+def test_a_balancer_returning_nonsense_is_told_what_was_expected(balancer) -> None:
+    with pytest.raises(ValueError, match="must return a server index from 0 to 2, or None"):
+        scalelab.simulate(work(), scalelab.pool(3), balancer)
+
+
+def test_reading_load_without_asking_says_how_to_fix_it() -> None:
+    class Sneaky(scalelab.Balancer):
+        def choose(self, servers):
+            return min(range(len(servers)), key=lambda i: servers[i].active)
+
+    with pytest.raises(RuntimeError, match="uses_load = True"):
+        scalelab.simulate(work(), scalelab.pool(2), Sneaky())
+
+
+def test_capacity_of_a_server() -> None:
+    assert scalelab.Server(workers=4, speed=2).capacity(0.01) == pytest.approx(800)
+    assert math.isinf(scalelab.Outage(0, 1).end)
