@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+
 from scalelab.grading import ROOT, Score, ScratchCourse, assignments
 
 NAMES = assignments()

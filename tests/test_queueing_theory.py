@@ -6,6 +6,7 @@ and the harder one to get right. The utilisations are high enough that a queue f
 
 import numpy as np
 import pytest
+
 import scalelab
 from scalelab import queueing
 from scalelab.sim import poisson

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 import scalelab
 from scalelab import check
 from scalelab.sim import (
