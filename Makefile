@@ -11,6 +11,8 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed-stamp
 LAB_FLAGS ?=
+# Jupyter refuses to run as root unless told to (containers, CI).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 export PATH := $(BIN):$(PATH)
 
 .PHONY: venv lab test lint grade exercises notebooks bench
@@ -26,7 +28,7 @@ venv: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/scalelab workspace
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_FLAGS) course/00-welcome.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS) course/00-welcome.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests bench

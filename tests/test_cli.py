@@ -1,0 +1,43 @@
+"""The learner's commands: a workspace that never overwrites, a grader that never changes a file."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from scalelab import cli
+from scalelab.grading import ROOT
+
+
+def test_workspace_copies_exercises_and_never_overwrites(tmp_path: Path) -> None:
+    created = cli.workspace(dest=tmp_path)
+    expected = sorted(
+        p.relative_to(ROOT / "exercises") for p in (ROOT / "exercises").glob("*/*.ipynb")
+    )
+    assert sorted(p.relative_to(tmp_path) for p in created) == expected
+    mine = created[0]
+    mine.write_text("my own work")
+    assert cli.workspace(dest=tmp_path) == []
+    assert mine.read_text() == "my own work"
+
+
+def test_grade_prints_a_table_and_leaves_the_notebook_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    notebook = tmp_path / "00-welcome.ipynb"
+    notebook.write_bytes((ROOT / "exercises" / "00-welcome" / "00-welcome.ipynb").read_bytes())
+    before = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    assert cli.grade([notebook]) == 0
+    out = capsys.readouterr().out
+    assert "qps-visible  0/1 ✘  NotImplementedError" in out
+    assert "total        0/3" in out
+    assert hashlib.sha256(notebook.read_bytes()).hexdigest() == before
+
+
+def test_grade_explains_an_unknown_notebook(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.grade([tmp_path / "missing.ipynb"]) == 1
+    assert "no such notebook" in capsys.readouterr().out
+    stray = tmp_path / "holiday.ipynb"
+    stray.write_text("{}")
+    with pytest.raises(SystemExit, match="cannot tell which exercise"):
+        cli.grade([stray])

@@ -1,0 +1,63 @@
+"""Plots, diagrams and control panels draw what they say, with titles and units."""
+
+import ipywidgets
+import numpy as np
+import pytest
+
+import scalelab
+from scalelab import diagrams, plots
+from scalelab.sim import poisson
+from scalelab.widgets import ControlPanel, slider
+
+
+@pytest.fixture(scope="module")
+def result() -> scalelab.SimResult:
+    w = poisson(300, 30, 0.01, np.random.default_rng(1))
+    return scalelab.simulate(w, scalelab.pool(4), outages=[scalelab.Outage(1, 10, 20)])
+
+
+def test_latency_plot_has_units_and_error_axis(result: scalelab.SimResult) -> None:
+    fig = plots.latency_over_time(result)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "latency (ms)"
+    assert [line.get_label() for line in ax.get_lines()] == ["p50", "p99"]
+    assert fig.axes[1].get_ylabel() == "failed requests (%)"
+
+
+def test_server_load_bars_match_the_result(result: scalelab.SimResult) -> None:
+    ax = plots.server_load(result).axes[0]
+    sent = [bar.get_height() for bar in ax.containers[0]]
+    assert sent == result.requests_per_server().tolist()
+
+
+def test_hockey_stick_is_log_scaled() -> None:
+    rho = np.array([0.1, 0.5, 0.9])
+    fig = plots.hockey_stick(rho, {50: rho, 99: 2 * rho}, theory=rho)
+    assert fig.axes[0].get_yscale() == "log"
+    assert len(fig.axes[0].get_lines()) == 3
+
+
+def test_diagram_marks_a_dead_server() -> None:
+    fig = diagrams.load_balanced(3, down=frozenset({1}))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[:2] == ["users", "load\nbalancer"] and "web-2" in texts
+    with pytest.raises(ValueError, match="kind must be one of"):
+        diagrams.Node("robot", "r2d2")
+
+
+def test_slider_type_follows_its_bounds() -> None:
+    assert isinstance(slider("servers", 1, 8, 1, 4), ipywidgets.IntSlider)
+    assert isinstance(slider("rate", 0.1, 2.0, 0.1, 1.0), ipywidgets.FloatSlider)
+
+
+def test_control_panel_redraws_when_a_slider_moves() -> None:
+    calls = []
+
+    def draw(servers: int):
+        calls.append(servers)
+        return diagrams.load_balanced(servers)
+
+    panel = ControlPanel(draw, servers=slider("servers", 1, 8, 1, 2))
+    panel.controls["servers"].value = 5
+    assert calls == [2, 5]
+    assert panel.values() == {"servers": 5}
