@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check lib tests bench
 
 test: lint
-	$(BIN)/pytest -n 2 --dist loadfile tests
+	$(BIN)/pytest -n 2 --dist loadgroup tests
 	$(BIN)/pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg course
 
 grade: $(STAMP)

@@ -8,9 +8,13 @@ scalelab exercises          regenerate exercises/ from solutions/ with nbgrader
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scalelab.grading import ROOT, ScratchCourse, assignments, generate_exercises, score_table
@@ -57,13 +61,35 @@ def grade(notebooks: list[Path]) -> int:
         return 1
     by_name = {n: _assignment_of(n) for n in notebooks}
     print(f"grading {len(notebooks)} notebook(s) on a copy; your files are not changed …")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with ScratchCourse(sorted(set(by_name.values()))) as course:
-            for notebook, name in by_name.items():
-                scores = course.autograde(name, {"me": notebook})["me"]
-                print(f"\n{notebook}\n{score_table(scores)}")
+    with _kernel_noise_hidden(), ScratchCourse(sorted(set(by_name.values()))) as course:
+        for notebook, name in by_name.items():
+            scores = course.autograde(name, {"me": notebook})["me"]
+            print(f"\n{notebook}\n{score_table(scores)}", flush=True)
     return 0
+
+
+@contextmanager
+def _kernel_noise_hidden() -> Iterator[None]:
+    """Keep the grading kernels' start-up chatter (a TCP notice, SQLAlchemy warnings) off the screen.
+
+    Kernels inherit file descriptor 2, so it is pointed at a scratch file while grading; if grading
+    fails, what was written there is shown with the error.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+") as scratch, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            scratch.seek(0)
+            sys.stderr.write(scratch.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def main(argv: list[str] | None = None) -> int:
