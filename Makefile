@@ -45,7 +45,8 @@ exercises: $(STAMP)
 	$(BIN)/scalelab exercises
 
 notebooks: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace course/*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.store_widget_state=False course/*.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py

@@ -226,3 +226,14 @@ def test_reading_load_without_asking_says_how_to_fix_it() -> None:
 def test_capacity_of_a_server() -> None:
     assert scalelab.Server(workers=4, speed=2).capacity(0.01) == pytest.approx(800)
     assert math.isinf(scalelab.Outage(0, 1).end)
+
+
+def test_least_connections_sends_more_to_a_crashed_server_until_it_is_detected() -> None:
+    # A dead server holds no connections, so it looks idle: by design, and taught in chapter 05.
+    w = work(rate=300, duration=40, seed=4)
+    outage, check = scalelab.Outage(2, 20.5, 40), scalelab.HealthCheck()
+    marked = check.transitions([outage])[0][0]
+    window = (w.arrival >= outage.start) & (w.arrival < marked)
+    lc = scalelab.simulate(w, scalelab.pool(4), scalelab.LeastConnections(), [outage], check)
+    assert np.mean(lc.status[window] == REFUSED) > 0.3
+    assert (lc.server[w.arrival >= marked + 0.1] != 2).all()

@@ -157,7 +157,9 @@ class LeastConnections(Balancer):
     """The healthy server with the fewest requests in flight; ties go round robin.
 
     Adapts to slow servers and uneven request costs, at the price of tracking every server's load.
-    HAProxy's ``balance leastconn``, Nginx's ``least_conn``.
+    HAProxy's ``balance leastconn``, Nginx's ``least_conn``. Its blind spot: a crashed server holds no
+    connections, so until health checks mark it down it looks like the least loaded server and
+    attracts *more* traffic than its share (chapter 05 shows this; a test keeps it so).
     """
 
     uses_load = True

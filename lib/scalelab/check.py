@@ -46,12 +46,25 @@ def raises(error: type[BaseException], func, *args: object, what: str) -> None:
     raise AssertionError(f"{what}: expected {error.__name__}, but it returned {_fmt(result)}")
 
 
-def views(healthy: Sequence[bool]) -> list[ServerView]:
-    """Server views for a pool where server i is up when ``healthy[i]`` is True."""
-    return [ServerView(i, f"web-{i + 1}", healthy=bool(h)) for i, h in enumerate(healthy)]
+def views(healthy: Sequence[bool], weights: Sequence[int] | None = None) -> list[ServerView]:
+    """Server views for a pool where server i is up when ``healthy[i]`` is True (weights default 1)."""
+    weights = [1] * len(healthy) if weights is None else list(weights)
+    if len(weights) != len(healthy):
+        raise ValueError(
+            f"need one weight per server: {len(healthy)} servers, {len(weights)} weights"
+        )
+    return [
+        ServerView(i, f"web-{i + 1}", weight=w, healthy=bool(h))
+        for i, (h, w) in enumerate(zip(healthy, weights, strict=True))
+    ]
 
 
-def picks(balancer: Balancer, healthy: Sequence[bool], count: int) -> list[int | None]:
-    """What ``balancer.choose`` returns for ``count`` requests in a row, with the pool as given."""
-    pool = views(healthy)
+def picks(
+    balancer: Balancer, healthy: Sequence[bool], count: int, weights: Sequence[int] | None = None
+) -> list[int | None]:
+    """What ``balancer.choose`` returns for ``count`` requests in a row, with the pool as given.
+
+    The balancer carries on from wherever it is: ``picks`` does not call ``reset``.
+    """
+    pool = views(healthy, weights)
     return [balancer.choose(pool) for _ in range(count)]

@@ -94,8 +94,9 @@ def server_load(
     ax.bar(names, served, color=COLORS["server"], label="answered")
     ax.axhline(len(result.status) / len(names), color="black", ls="--", lw=1, label="even share")
     ax.set_ylabel("requests")
+    ax.set_ylim(0, 1.3 * max(counts.max(), 1))  # headroom so the legend never hides a bar
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right", ncols=3)
     return ax.figure
 
 
