@@ -223,6 +223,11 @@ def test_reading_load_without_asking_says_how_to_fix_it() -> None:
         scalelab.simulate(work(), scalelab.pool(2), Sneaky())
 
 
+def test_a_workload_that_is_not_one_is_named() -> None:
+    with pytest.raises(TypeError, match="workload must be a Workload .e.g. scalelab.sim.poisson"):
+        scalelab.simulate([0.1, 0.2], scalelab.pool(2))
+
+
 def test_capacity_of_a_server() -> None:
     assert scalelab.Server(workers=4, speed=2).capacity(0.01) == pytest.approx(800)
     assert math.isinf(scalelab.Outage(0, 1).end)

@@ -215,6 +215,10 @@ def simulate(
     seed : int
         Seeds the balancer's own randomness (the workload carries its own).
     """
+    if not isinstance(workload, Workload):
+        raise TypeError(
+            f"workload must be a Workload (e.g. scalelab.sim.poisson(...)), got {type(workload).__name__}"
+        )
     servers = list(servers)
     if not servers or not all(isinstance(s, Server) for s in servers):
         raise ValueError(f"servers must be a non-empty list of Server, got {servers!r}")
