@@ -228,6 +228,13 @@ def test_a_workload_that_is_not_one_is_named() -> None:
         scalelab.simulate([0.1, 0.2], scalelab.pool(2))
 
 
+def test_numpy_numbers_are_numbers() -> None:
+    from scalelab import queueing
+
+    assert queueing.capacity(np.float32(0.05), workers=np.int64(4)) == pytest.approx(80, rel=1e-6)
+    assert scalelab.pool(int(np.int64(2)))[1].name == "web-2"
+
+
 def test_capacity_of_a_server() -> None:
     assert scalelab.Server(workers=4, speed=2).capacity(0.01) == pytest.approx(800)
     assert math.isinf(scalelab.Outage(0, 1).end)

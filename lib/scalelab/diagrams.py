@@ -83,7 +83,7 @@ def draw(tiers: list[list[Node]], title: str = "", ax: Axes | None = None) -> Fi
 def single_server(down: bool = False) -> Figure:
     """Chapter 01: users talk straight to one server that runs everything."""
     return draw(
-        [[Node("user", "users")], [Node("server", "web + app + DB", down=down)]],
+        [[Node("user", "users")], [Node("server", "web + app\n+ DB", down=down)]],
         "One server does everything",
     )
 

@@ -46,7 +46,10 @@ def latency_over_time(
     ax.set_title(title)
     if series["errors"].any():
         twin = ax.twinx()
-        twin.fill_between(series["t"], 100 * series["errors"], step="post", color="red", alpha=0.25)
+        # Each window's share drawn across the whole window, the last one up to the run's end.
+        edges = np.append(series["t"], result.workload.duration)
+        share = 100 * np.append(series["errors"], series["errors"][-1])
+        twin.fill_between(edges, share, step="post", color="red", alpha=0.25)
         twin.set_ylabel("failed requests (%)", color="red")
         twin.set_ylim(0, 100)
     ax.legend(loc="upper left")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import display
+from IPython.core.interactiveshell import InteractiveShell
 from matplotlib.figure import Figure
 
 _LAYOUT = {"description_width": "160px"}
@@ -63,12 +63,16 @@ class ControlPanel(widgets.VBox):
         return self._draw(**self.values())
 
     def refresh(self) -> None:
-        """Re-simulate and re-plot into the panel's output area."""
-        with self.output:
-            self.output.clear_output(wait=True)
-            fig = self.figure()
-            display(fig)
-            plt.close(fig)
+        """Re-simulate and re-plot into the panel's output area.
+
+        The figure is rendered here and set as the Output widget's contents, rather than captured
+        with ``with output: display(fig)``: capturing makes a headless runner (nbclient, nbval)
+        imitate a browser, which can stall it or fail when widget state is not stored.
+        """
+        fig = self.figure()
+        data, metadata = InteractiveShell.instance().display_formatter.format(fig)
+        plt.close(fig)
+        self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
 
     def _on_change(self, _change: dict) -> None:
         self.refresh()
