@@ -46,7 +46,8 @@ exercises: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.store_widget_state=False course/*.ipynb
+		--ExecutePreprocessor.store_widget_state=False \
+		--ExecutePreprocessor.record_timing=False course/*.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
