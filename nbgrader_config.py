@@ -2,8 +2,24 @@
 
 solutions/<name>/<name>.ipynb are the sources (with solutions and hidden tests), exercises/<name>/ the
 released student versions (``make exercises``). A teacher's gradebook.db, submitted/, autograded/ and
-feedback/ stay in this folder and out of git (.gitignore).
+feedback/ stay in this folder and out of git (.gitignore). TEACHING.md is the teacher's guide.
 """
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+from scalelab.guards import CapOutput, MarkTestEnds, RequireTestEnds
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -16,3 +32,32 @@ c.Execute.timeout = 60
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# nbgrader's own steps, plus scalelab's guards (lib/scalelab/guards.py): every test cell must run
+# to its end to earn marks, and no output may be larger than 20,000 characters.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    MarkTestEnds,
+    CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    Execute,
+    RequireTestEnds,
+    CapOutput,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+
+# LMS downloads (zip_collect): files named like
+# 05-load-balancer_alice_attempt_2026-11-20-10-00-00_05-load-balancer.ipynb
+# (the assignment name has no underscore; the student id may have some).
+c.FileNameCollectorPlugin.named_regexp = (
+    r"^[^_]+_(?P<student_id>.+?)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)$"
+)
