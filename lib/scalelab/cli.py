@@ -92,9 +92,75 @@ def _kernel_noise_hidden() -> Iterator[None]:
             os.close(saved)
 
 
+def _teach_parser(sub: argparse._SubParsersAction) -> None:
+    teach = sub.add_parser("teach", help="run a class with nbgrader (see TEACHING.md)")
+    teach.add_argument(
+        "--course", type=Path, default=ROOT, help="course folder (default: this repo)"
+    )
+    teach.add_argument("--exchange", type=Path, help="exchange directory (release/collect)")
+    teach.add_argument("--timeout", type=int, help="seconds a cell may run while grading")
+    steps = teach.add_subparsers(dest="step", required=True)
+    steps.add_parser("roster", help="import students from a CSV roster").add_argument(
+        "csv", type=Path
+    )
+    for step, text in [
+        ("release", "generate and release an exercise"),
+        ("collect", "collect submissions from the exchange"),
+        ("autograde", "grade every submission, one at a time"),
+        ("feedback", "write HTML feedback for every student"),
+    ]:
+        steps.add_parser(step, help=text).add_argument("name")
+    zipped = steps.add_parser("zip-collect", help="take an LMS download of submissions")
+    zipped.add_argument("name")
+    zipped.add_argument("files", nargs="+", type=Path)
+    mark = steps.add_parser("mark", help="record a hand grade for a free-text answer")
+    mark.add_argument("name")
+    mark.add_argument("student")
+    mark.add_argument("question")
+    mark.add_argument("score", type=float)
+    mark.add_argument("--comment", default="")
+    steps.add_parser("export", help="write grades to a CSV file").add_argument(
+        "csv", type=Path, nargs="?", default=Path("grades.csv")
+    )
+
+
+def teach(args: argparse.Namespace) -> int:
+    from scalelab.classroom import Classroom, ClassroomError
+
+    try:
+        room = Classroom(args.course, args.exchange, args.timeout)
+        if args.step == "roster":
+            print(f"{room.import_roster(args.csv)} students in the gradebook")
+        elif args.step == "release":
+            room.release(args.name)
+            print(f"released {args.name}")
+        elif args.step == "collect":
+            room.collect(args.name)
+            print(f"{len(room.submissions(args.name))} submissions of {args.name} in submitted/")
+        elif args.step == "zip-collect":
+            room.zip_collect(args.name, args.files)
+            print(f"{len(room.submissions(args.name))} submissions of {args.name} in submitted/")
+        elif args.step == "autograde":
+            for o in room.autograde(args.name):
+                score = "not graded" if o.score is None else f"{o.score:g}/{o.max_score:g}"
+                print(f"{o.student:<16} {score:<12} {o.note}")
+        elif args.step == "mark":
+            room.mark(args.name, args.student, args.question, args.score, args.comment)
+            print(f"{args.student}: {args.question} = {args.score:g}")
+        elif args.step == "feedback":
+            print(f"{len(room.feedback(args.name))} feedback pages in feedback/")
+        elif args.step == "export":
+            print(f"grades written to {room.export(args.csv)}")
+    except ClassroomError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scalelab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    _teach_parser(sub)
     sub.add_parser("workspace", help="copy exercises into my-work/ without overwriting")
     grade_cmd = sub.add_parser("grade", help="autograde your notebooks, hidden tests included")
     grade_cmd.add_argument("notebooks", nargs="*", type=Path)
@@ -106,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "grade":
         return grade(args.notebooks)
+    if args.command == "teach":
+        return teach(args)
     written = generate_exercises(ROOT / "exercises")
     print("\n".join(f"wrote {p.relative_to(ROOT)}" for p in written))
     return 0

@@ -1,0 +1,334 @@
+"""Running a class with nbgrader: one command per step, and no submission can stop the others.
+
+A teacher's course is a folder with ``nbgrader_config.py`` (this repository's root, or a copy of it).
+:class:`Classroom` drives nbgrader there: import a roster, release an exercise, collect submissions from
+the exchange or from an LMS download, autograde, record a hand grade, write feedback, export grades.
+
+Autograding takes one student at a time, each in a scratch copy of what grading needs, so that a
+submission which loops, raises, floods its output or writes to ``../..`` damages nothing but its own
+scratch folder. Submitted files are checksummed before and after; they are never changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from scalelab.grading import ROOT
+
+Progress = Callable[[int, int, str], None]
+
+
+class ClassroomError(Exception):
+    """A step cannot go on; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What autograding did with one student's submission."""
+
+    student: str
+    score: float | None
+    max_score: float
+    note: str = ""
+
+    @property
+    def graded(self) -> bool:
+        return self.score is not None
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def progress_bar(done: int, total: int, label: str) -> None:
+    """Draw ``[#####-----] 3/10 label`` on one line of the terminal (a line each when not a terminal)."""
+    width = 30
+    filled = width * done // max(total, 1)
+    line = f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} {label}"
+    end = "\n" if done == total or not sys.stdout.isatty() else ""
+    print(f"\r{line:<70}", end=end, flush=True)
+
+
+class Classroom:
+    """An nbgrader course folder, and the steps of running a class in it.
+
+    Parameters
+    ----------
+    root : Path
+        The course folder (holds ``nbgrader_config.py``, ``solutions/``, the gradebook).
+    exchange : Path, optional
+        The exchange directory for release/fetch/submit/collect without JupyterHub.
+    timeout : int, optional
+        Seconds a cell may run while grading (default: the course's ``Execute.timeout``).
+    contain : bool, optional
+        Run each student's kernel in a bubblewrap sandbox (see :func:`sandbox_command`). Default:
+        when ``bwrap`` is installed. Without it, student code can write wherever the grader can.
+    """
+
+    def __init__(
+        self,
+        root: Path = ROOT,
+        exchange: Path | None = None,
+        timeout: int | None = None,
+        contain: bool | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        if not (self.root / "nbgrader_config.py").is_file():
+            raise ClassroomError(
+                f"{self.root} is not a course folder: it has no nbgrader_config.py"
+            )
+        self.exchange = exchange
+        self.timeout = timeout
+        self.contain = shutil.which("bwrap") is not None if contain is None else contain
+        if self.contain and shutil.which("bwrap") is None:
+            raise ClassroomError("contain=True needs bubblewrap: apt-get install bubblewrap")
+
+    # -- running nbgrader -------------------------------------------------------------------
+    def _options(self) -> list[str]:
+        options = []
+        if self.exchange is not None:
+            options.append(f"--Exchange.root={self.exchange}")
+        if self.timeout is not None:
+            options.append(f"--Execute.timeout={self.timeout}")
+        return options
+
+    def nbgrader(self, *args: str, cwd: Path | None = None, env: dict | None = None) -> str:
+        """Run one nbgrader command in the course; return its log, or raise with the log's errors."""
+        bindir = Path(sys.executable).parent
+        environment = {**os.environ, **(env or {})}
+        environment["PATH"] = f"{bindir}{os.pathsep}{environment.get('PATH', '')}"
+        done = subprocess.run(
+            [str(bindir / "nbgrader"), *args, *self._options()],
+            cwd=cwd or self.root,
+            env=environment,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        log = done.stdout + done.stderr
+        if done.returncode != 0:
+            errors = [line for line in log.splitlines() if "ERROR" in line or "Error" in line]
+            raise ClassroomError(f"nbgrader {args[0]} failed:\n" + "\n".join(errors[-8:] or [log]))
+        return log
+
+    def gradebook(self):  # noqa: ANN201 (nbgrader's Gradebook has no type hints)
+        from nbgrader.api import Gradebook
+
+        return Gradebook(f"sqlite:///{self.root / 'gradebook.db'}")
+
+    # -- the steps ----------------------------------------------------------------------------
+    def import_roster(self, roster: Path) -> int:
+        """Add or update the students of a CSV roster (columns: id, and optionally first_name,
+        last_name, email). Returns how many students it names."""
+        with open(roster, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        if not rows or "id" not in rows[0]:
+            raise ClassroomError(
+                f"{roster} must be a CSV file whose first line names the columns, with an 'id' "
+                "column (and optionally first_name, last_name, email)"
+            )
+        self.nbgrader("db", "student", "import", str(Path(roster).resolve()))
+        return len(rows)
+
+    def release(self, name: str) -> None:
+        """Record the exercise in the gradebook, write its student version, and put it in the exchange."""
+        self.nbgrader("generate_assignment", name, "--force")
+        if self.exchange is not None:
+            self.nbgrader("release_assignment", name, "--force")
+
+    def collect(self, name: str) -> None:
+        """Copy submissions from the exchange into ``submitted/``."""
+        self.nbgrader("collect", name, "--update")
+
+    def zip_collect(self, name: str, downloads: Iterable[Path]) -> None:
+        """Take an LMS download (files named ``…_<student>_attempt_<time>_<file>``) into ``submitted/``."""
+        archive = self.root / "downloaded" / name / "archive"
+        archive.mkdir(parents=True, exist_ok=True)
+        for path in downloads:
+            shutil.copy2(path, archive / Path(path).name)
+        self.nbgrader("zip_collect", name, "--force")
+
+    def submissions(self, name: str) -> list[str]:
+        """Students with a folder for ``name`` in ``submitted/``."""
+        return sorted(
+            p.parent.name for p in (self.root / "submitted").glob(f"*/{name}") if p.is_dir()
+        )
+
+    def autograde(self, name: str, progress: Progress | None = progress_bar) -> list[Outcome]:
+        """Grade every submission of ``name``, one student at a time, each in a scratch folder."""
+        students = self.submissions(name)
+        if not students:
+            raise ClassroomError(f"no submissions of {name} in {self.root / 'submitted'}")
+        submitted = sorted(p for p in (self.root / "submitted").rglob("*") if p.is_file())
+        before = {p: _digest(p) for p in submitted}
+        outcomes = []
+        for k, student in enumerate(students):
+            if progress:
+                progress(k, len(students), student)
+            outcomes.append(self._grade_one(name, student))
+        if progress:
+            progress(len(students), len(students), "done")
+        changed = [str(p) for p in submitted if not p.exists() or _digest(p) != before[p]]
+        if changed:  # cannot happen through nbgrader; say so loudly if it ever does
+            raise ClassroomError(f"submitted files changed while grading: {changed}")
+        self._write_notes(name, outcomes)
+        return outcomes
+
+    def _grade_one(self, name: str, student: str) -> Outcome:
+        folder = self.root / "submitted" / student / name
+        notebook = folder / f"{name}.ipynb"
+        best = self._max_score(name)
+        if not notebook.is_file():
+            found = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
+            return self._ungraded(
+                name, student, best, f"no {name}.ipynb was handed in (found: {found})"
+            )
+        try:
+            nbformat.validate(nbformat.read(notebook, as_version=4))
+        except Exception as e:  # noqa: BLE001 (any reason a file is not a notebook)
+            reason = str(e).splitlines()[0][:200]
+            return self._ungraded(
+                name, student, best, f"{name}.ipynb is not a valid notebook: {reason}"
+            )
+        with tempfile.TemporaryDirectory(prefix="scalelab-grade-") as scratch:
+            work = Path(scratch)
+            shutil.copy(self.root / "nbgrader_config.py", work)
+            shutil.copytree(folder, work / "submitted" / student / name)
+            env = self._kernel_environment(work) if self.contain else None
+            try:
+                self.nbgrader(
+                    "autograde",
+                    name,
+                    "--student",
+                    student,
+                    "--force",
+                    f"--CourseDirectory.db_url=sqlite:///{self.root / 'gradebook.db'}",
+                    cwd=work,
+                    env=env,
+                )
+            except ClassroomError as e:
+                return self._ungraded(name, student, best, f"grading failed: {e}")
+            graded = work / "autograded" / student / name
+            target = self.root / "autograded" / student / name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(graded, target)
+        with self.gradebook() as gb:
+            submission = gb.find_submission(name, student)
+            return Outcome(student, float(submission.score), float(submission.max_score))
+
+    def _kernel_environment(self, work: Path) -> dict[str, str]:
+        """Make nbgrader start this student's kernel inside a sandbox that sees only ``work``."""
+        spec = work / "jupyter" / "kernels" / "python3"
+        spec.mkdir(parents=True)
+        argv = [
+            *sandbox_command(work, hide=[self.root, ROOT]),
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+        ]
+        kernel = {
+            "argv": argv,
+            "display_name": "Python 3 (sandboxed for grading)",
+            "language": "python",
+            "interrupt_mode": "message",  # a signal would stop at bwrap, a message reaches Python
+        }
+        (spec / "kernel.json").write_text(json.dumps(kernel), encoding="utf-8")
+        for sub in ("runtime", "ipython", "matplotlib", "tmp"):
+            (work / sub).mkdir()
+        return {
+            "TMPDIR": str(work / "tmp"),  # nbclient writes the kernel's connection file there
+            "JUPYTER_PATH": str(work / "jupyter"),
+            "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+            "IPYTHONDIR": str(work / "ipython"),
+            "MPLCONFIGDIR": str(work / "matplotlib"),
+        }
+
+    def _max_score(self, name: str) -> float:
+        with self.gradebook() as gb:
+            return float(gb.find_assignment(name).max_score)
+
+    def _ungraded(self, name: str, student: str, best: float, note: str) -> Outcome:
+        """No gradable notebook: make sure the gradebook holds no half-made submission for it."""
+        from nbgrader.api import MissingEntry
+
+        with self.gradebook() as gb, contextlib.suppress(MissingEntry):
+            gb.remove_submission(name, student)
+        return Outcome(student, None, best, note)
+
+    def _write_notes(self, name: str, outcomes: list[Outcome]) -> None:
+        """Keep each ungraded submission's reason where feedback goes, for the teacher and student."""
+        notes = {o.student: o.note for o in outcomes if o.note}
+        path = self.root / "autograded" / f"{name}-notes.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(notes, indent=1, sort_keys=True), encoding="utf-8")
+
+    def mark(self, name: str, student: str, question: str, score: float, comment: str = "") -> None:
+        """Record a hand grade (and a comment) for a free-text answer."""
+        with self.gradebook() as gb:
+            grade = gb.find_grade(question, name, name, student)
+            if score < 0 or score > grade.max_score:
+                raise ClassroomError(
+                    f"{question} is worth 0 to {grade.max_score:g} points, got {score:g}"
+                )
+            grade.manual_score = score
+            if comment:
+                gb.find_comment(question, name, name, student).manual_comment = comment
+            gb.db.commit()
+
+    def feedback(self, name: str) -> list[Path]:
+        """Write an HTML feedback page per student: nbgrader's for graded ones, a note for the rest."""
+        self.nbgrader("generate_feedback", name, "--force")
+        notes_file = self.root / "autograded" / f"{name}-notes.json"
+        notes = json.loads(notes_file.read_text(encoding="utf-8")) if notes_file.exists() else {}
+        for student, note in notes.items():
+            page = self.root / "feedback" / student / name / f"{name}.html"
+            if not page.exists():
+                page.parent.mkdir(parents=True, exist_ok=True)
+                page.write_text(_note_page(name, student, note), encoding="utf-8")
+        return sorted((self.root / "feedback").glob(f"*/{name}/*.html"))
+
+    def export(self, path: Path) -> Path:
+        """Write every student's grades to a CSV file."""
+        self.nbgrader("export", f"--to={Path(path).resolve()}")
+        return Path(path)
+
+
+def sandbox_command(writable: Path, hide: Iterable[Path] = ()) -> list[str]:
+    """The bubblewrap prefix that runs a program with the file system read-only, ``/tmp`` empty,
+    the ``hide`` folders (course folders: gradebook, solutions, other students) empty, and only
+    ``writable`` writable. The Python environment and the scalelab library stay readable.
+    """
+    command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    command += ["--die-with-parent", "--tmpfs", "/tmp"]
+    for folder in sorted({Path(h).resolve() for h in hide}):
+        command += ["--tmpfs", str(folder)]
+    for keep in sorted({Path(sys.prefix).resolve(), Path(__file__).resolve().parents[1]}):
+        command += ["--ro-bind", str(keep), str(keep)]
+    command += ["--bind", str(writable), str(writable), "--chdir", str(writable)]
+    return command
+
+
+def _note_page(name: str, student: str, note: str) -> str:
+    from html import escape
+
+    return (
+        f"<!doctype html><meta charset='utf-8'><title>{escape(name)}: feedback</title>"
+        f"<h1>{escape(name)}: feedback for {escape(student)}</h1>"
+        f"<p>Your submission could not be graded: {escape(note)}.</p>"
+        "<p>Please check the file you handed in and talk to your teacher.</p>"
+    )

@@ -1,0 +1,309 @@
+"""A whole class, end to end, in a temporary copy of the course: the teacher's workflow and bad submissions.
+
+Roster → release → submissions by the exchange (fetch/submit/collect) and by an LMS download
+(zip_collect) and straight into submitted/ → autograde → a hand grade → feedback → grades CSV.
+Among the submissions are the ones that break graders: each must get the marks it earned on its other
+questions, a note where it earned none, leave every submitted file byte-identical and the gradebook
+consistent, and never stop the rest of the class.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from submissions import reference_answers, write_submission
+
+from scalelab.classroom import Classroom, ClassroomError
+from scalelab.grading import ROOT
+
+NAME = "05-load-balancer"
+CONTAINED = shutil.which("bwrap") is not None
+if not CONTAINED and os.environ.get("CI") != "true":
+    # Without the sandbox the hostile submission below could overwrite real files: do not run it.
+    pytest.skip(
+        "the class test grades hostile submissions and needs bubblewrap to contain them: "
+        "apt-get install bubblewrap (CI=true make test installs it)",
+        allow_module_level=True,
+    )
+pytestmark = pytest.mark.xdist_group("classroom")
+
+RR_WRONG = """class RoundRobinBalancer(Balancer):
+    def choose(self, servers):
+        import random
+        return random.randrange(len(servers))
+"""
+HA_IGNORES_HEALTH = """class HealthAwareBalancer(Balancer):
+    turn = 0
+
+    def choose(self, servers):
+        self.turn += 1
+        return (self.turn - 1) % len(servers)
+"""
+
+
+def _with_cells(released: dict, edit: dict[str, str | None]) -> dict:
+    """A copy of a notebook with cells (by grade id) replaced, or deleted when the value is None."""
+    notebook = json.loads(json.dumps(released))
+    cells = []
+    for cell in notebook["cells"]:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in edit:
+            if edit[grade_id] is None:
+                continue
+            cell["source"] = edit[grade_id]
+        cells.append(cell)
+    notebook["cells"] = cells
+    return notebook
+
+
+# student → (what they hand in, rr marks expected out of 3, ha marks out of 6); None: not graded
+BAD = {
+    "loops": ({"ha-answer": "while True:\n    pass\n"}, 3, 0),
+    "raises": ({"ha-answer": "raise RuntimeError('my code is broken')\n"}, 3, 0),
+    "deleted": ({"rr-visible": None}, 2, 6),
+    "edited_test": ({"rr-answer": RR_WRONG, "rr-visible": "pass", "rr-hidden": "pass"}, 0, 6),
+    "edited_readonly": (
+        {"imports": "from scalelab import Balancer, ServerView, check\ncheck = None"},
+        3,
+        6,
+    ),
+    "flood": ({"ha-answer": None}, 3, 6),  # the flood is added to the rr answer below
+    "patched_helpers": ({"rr-answer": None}, 1, 6),  # visible fooled (1), hidden not (0 of 2)
+    "patched_errors": ({"ha-answer": None}, 3, 0),
+    "escape": ({"rr-answer": None}, 3, 6),
+}
+FLOOD = "\nprint('x' * 100_000_000)\n"
+PATCH_HELPERS = """
+from scalelab import check as _check
+
+
+class _Yes:
+    def __eq__(self, other):
+        return True
+
+
+_check.equal = lambda *a, **k: print("✔ (faked)")
+_check.picks = lambda *a, **k: _Yes()
+"""
+PATCH_ERRORS = """
+import sys
+
+get_ipython().showtraceback = lambda *a, **k: None
+get_ipython().showsyntaxerror = lambda *a, **k: None
+sys.excepthook = lambda *a: None
+"""
+ESCAPE = """
+from pathlib import Path
+
+secrets = [p.read_bytes()[:10] for p in Path("/etc").glob("host*") if p.is_file()]
+for up in ["..", "../..", "../../..", "../../../.."]:
+    for path in Path(up).glob("**/*.ipynb"):
+        path.write_text("overwritten by a hostile submission")
+    for db in Path(up).glob("*.db"):
+        db.write_bytes(b"")
+"""
+
+
+def _digests(folder: Path) -> dict[Path, str]:
+    return {
+        p: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("class")
+    course = base / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    exchange = base / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    room = Classroom(course, exchange=exchange, timeout=5, contain=True)
+    started = time.monotonic()
+
+    students = ["good", "hub_student", "lms_student", *BAD, "badjson", "missing"]
+    roster = base / "roster.csv"
+    with roster.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "first_name", "last_name", "email"])
+        for s in students:
+            writer.writerow([s, s.title(), "Student", f"{s}@example.edu"])
+    assert room.import_roster(roster) == len(students)
+    room.release(NAME)
+    released = json.loads((course / "exercises" / NAME / f"{NAME}.ipynb").read_text())
+    answers = reference_answers(NAME)
+
+    # 1. Through the exchange: the student fetches, works, submits; the teacher collects.
+    home = base / "home" / "hub_student"
+    home.mkdir(parents=True)
+    as_student = {"LOGNAME": "hub_student", "USER": "hub_student", "HOME": str(home)}
+    room.nbgrader("fetch_assignment", NAME, "--course=scalelab", cwd=home, env=as_student)
+    fetched = home / NAME / f"{NAME}.ipynb"
+    write_submission(fetched, answers, fetched)
+    room.nbgrader(
+        "submit", NAME, "--course=scalelab", "--student=hub_student", cwd=home, env=as_student
+    )
+    room.collect(NAME)
+
+    # 2. From an LMS download.
+    downloads = base / "downloads"
+    lms = downloads / f"{NAME}_lms_student_attempt_2026-11-20-10-00-00_{NAME}.ipynb"
+    write_submission(course / "exercises" / NAME / f"{NAME}.ipynb", answers, lms)
+    room.zip_collect(NAME, [lms])
+
+    # 3. Straight into submitted/, as a teacher unpacking files by hand would: the good and the bad.
+    def hand_in(student: str, notebook: dict | str | None) -> None:
+        folder = course / "submitted" / student / NAME
+        folder.mkdir(parents=True, exist_ok=True)
+        if isinstance(notebook, dict):
+            text = json.dumps(notebook, indent=1)
+            (folder / f"{NAME}.ipynb").write_text(text)
+        elif isinstance(notebook, str):
+            (folder / f"{NAME}.ipynb").write_text(notebook)
+        else:
+            (folder / "my answers.txt").write_text("I wrote my answers in a text file")
+
+    full = _with_cells(released, answers)
+    hand_in("good", full)
+    extra = {
+        "flood": {"rr-answer": answers["rr-answer"] + FLOOD},
+        "patched_helpers": {"rr-answer": RR_WRONG + PATCH_HELPERS},
+        "patched_errors": {"ha-answer": HA_IGNORES_HEALTH + PATCH_ERRORS},
+        "escape": {"rr-answer": answers["rr-answer"] + ESCAPE},
+    }
+    for student, (edit, _, _) in BAD.items():
+        changes = {k: v for k, v in edit.items() if v is not None or k not in answers}
+        hand_in(student, _with_cells(full, changes | extra.get(student, {})))
+    hand_in("badjson", '{"cells": [ this is not json')
+    hand_in("missing", None)
+
+    before = _digests(course / "submitted")
+    grading_started = time.monotonic()
+    outcomes = {o.student: o for o in room.autograde(NAME, progress=None)}
+    grading_seconds = time.monotonic() - grading_started
+    after = _digests(course / "submitted")
+
+    print(
+        f"\nclass of {len(students)}: grading took {grading_seconds:.1f} s, "
+        f"from roster to grading {time.monotonic() - started:.1f} s"
+    )
+    for o in outcomes.values():
+        score = "not graded" if o.score is None else f"{o.score:g}/{o.max_score:g}"
+        print(f"  {o.student:<16} {score:<11} {o.note}")
+    room.mark(NAME, "good", "redundancy-answer", 2, comment="Right: VRRP with a floating IP.")
+    pages = room.feedback(NAME)
+    grades = list(csv.DictReader(room.export(base / "grades.csv").open()))
+    return {
+        "room": room,
+        "course": course,
+        "students": students,
+        "outcomes": outcomes,
+        "before": before,
+        "after": after,
+        "pages": pages,
+        "grades": grades,
+    }
+
+
+def _cell_scores(room: Classroom, student: str) -> dict[str, float]:
+    with room.gradebook() as gb:
+        notebook = gb.find_submission_notebook(NAME, NAME, student)
+        return {g.name: g.score for g in notebook.grades}
+
+
+def _marks(scores: dict[str, float], prefix: str) -> float:
+    return sum(v for k, v in scores.items() if k.startswith(prefix) and not k.endswith("answer"))
+
+
+def test_every_submission_was_collected_and_considered(klass: dict) -> None:
+    assert sorted(klass["outcomes"]) == sorted(klass["students"])
+
+
+def test_good_submissions_from_every_route_score_every_autograded_point(klass: dict) -> None:
+    for student in ("good", "hub_student", "lms_student"):
+        outcome = klass["outcomes"][student]
+        assert outcome.score == 9 and outcome.note == "", outcome
+
+
+@pytest.mark.parametrize("student", list(BAD))
+def test_bad_submission_keeps_the_marks_it_earned(klass: dict, student: str) -> None:
+    _, rr, ha = BAD[student]
+    scores = _cell_scores(klass["room"], student)
+    assert (_marks(scores, "rr-"), _marks(scores, "ha-")) == (rr, ha), scores
+
+
+def test_hidden_tests_are_not_fooled_by_patched_helpers_or_hidden_errors(klass: dict) -> None:
+    helpers = _cell_scores(klass["room"], "patched_helpers")
+    assert helpers["rr-visible"] == 1 and helpers["rr-hidden"] == 0
+    errors = _cell_scores(klass["room"], "patched_errors")
+    assert all(v == 0 for k, v in errors.items() if k.startswith("ha-") and k != "ha-answer")
+
+
+def test_unreadable_and_missing_notebooks_get_a_note_and_no_half_record(klass: dict) -> None:
+    outcomes = klass["outcomes"]
+    assert outcomes["badjson"].score is None
+    assert "not a valid notebook" in outcomes["badjson"].note
+    assert outcomes["missing"].score is None
+    assert (
+        "no 05-load-balancer.ipynb was handed in (found: my answers.txt)"
+        in outcomes["missing"].note
+    )
+    with klass["room"].gradebook() as gb:
+        submitted = {s.student.id for s in gb.find_assignment(NAME).submissions}
+    assert submitted == set(klass["students"]) - {"badjson", "missing"}
+
+
+def test_every_submitted_file_is_byte_identical_after_grading(klass: dict) -> None:
+    assert klass["after"] == klass["before"]
+    notebooks = [p for p in klass["before"] if p.suffix == ".ipynb"]
+    assert len(notebooks) == len(klass["students"]) - 1  # all but the one who handed in none
+
+
+def test_a_flood_of_output_is_cut(klass: dict) -> None:
+    graded = klass["course"] / "autograded" / "flood" / NAME / f"{NAME}.ipynb"
+    assert graded.stat().st_size < 1_000_000
+    assert "characters cut by the grader" in graded.read_text()
+
+
+def test_an_escaping_submission_damaged_nothing_outside_its_scratch_folder(klass: dict) -> None:
+    assert klass["outcomes"]["escape"].score == 9
+    assert klass["outcomes"]["good"].score == 9
+    for graded in (klass["course"] / "autograded").glob(f"*/{NAME}/{NAME}.ipynb"):
+        assert "overwritten by a hostile submission" not in graded.read_text()[:200]
+
+
+def test_hand_grade_feedback_and_export(klass: dict) -> None:
+    with klass["room"].gradebook() as gb:
+        assert gb.find_submission(NAME, "good").score == 11
+    pages = {p.parts[-3]: p for p in klass["pages"]}
+    assert set(pages) == set(klass["students"])
+    assert "could not be graded" in pages["badjson"].read_text()
+    assert "VRRP with a floating IP" in pages["good"].read_text()
+    rows = {row["student_id"]: row for row in klass["grades"]}
+    assert set(rows) == set(klass["students"])
+    assert float(rows["good"]["score"]) == 11
+    assert float(rows["missing"]["score"]) == 0
+
+
+def test_a_bad_roster_and_a_wrong_hand_grade_are_refused_clearly(
+    klass: dict, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,mail\nann,ann@example.edu\n")
+    with pytest.raises(ClassroomError, match="with an 'id' column"):
+        klass["room"].import_roster(roster)
+    with pytest.raises(ClassroomError, match="worth 0 to 2 points, got 5"):
+        klass["room"].mark(NAME, "good", "redundancy-answer", 5)
+    with pytest.raises(ClassroomError, match="has no nbgrader_config.py"):
+        Classroom(tmp_path)
