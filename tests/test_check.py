@@ -32,3 +32,13 @@ def test_raises_reports_a_missing_error() -> None:
 def test_picks_runs_a_balancer_on_a_pool() -> None:
     assert check.picks(scalelab.RoundRobin(), [True, False, True], 4) == [0, 2, 0, 2]
     assert check.picks(scalelab.RoundRobin(), [False, False], 2) == [None, None]
+
+
+def test_picks_stops_a_balancer_that_never_returns() -> None:
+    class Stuck(scalelab.Balancer):
+        def choose(self, servers):
+            while not any(s.healthy for s in servers):
+                pass
+
+    with pytest.raises(AssertionError, match="did not return within 0.2 s with 0 of 2 servers up"):
+        check.picks(Stuck(), [False, False], 1, seconds=0.2)

@@ -7,7 +7,10 @@ is a sentence, not a traceback puzzle. Visible tests in the exercises are writte
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from scalelab.balancer import Balancer, ServerView
 
@@ -59,12 +62,49 @@ def views(healthy: Sequence[bool], weights: Sequence[int] | None = None) -> list
     ]
 
 
+@contextmanager
+def time_limit(seconds: float, message: str) -> Iterator[None]:
+    """Raise ``AssertionError(message)`` if the block runs longer than ``seconds``.
+
+    Uses a timer signal, so it works in the main thread on Linux and macOS; elsewhere it does nothing.
+    """
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise AssertionError(message)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def picks(
-    balancer: Balancer, healthy: Sequence[bool], count: int, weights: Sequence[int] | None = None
+    balancer: Balancer,
+    healthy: Sequence[bool],
+    count: int,
+    weights: Sequence[int] | None = None,
+    seconds: float = 2.0,
 ) -> list[int | None]:
     """What ``balancer.choose`` returns for ``count`` requests in a row, with the pool as given.
 
-    The balancer carries on from wherever it is: ``picks`` does not call ``reset``.
+    The balancer carries on from wherever it is: ``picks`` does not call ``reset``. If the calls take
+    longer than ``seconds`` in all, it stops them with an ``AssertionError`` that says so (a loop
+    that never ends, such as searching for a healthy server when there is none).
     """
     pool = views(healthy, weights)
-    return [balancer.choose(pool) for _ in range(count)]
+    up = sum(map(bool, healthy))
+    message = (
+        f"choose() did not return within {seconds:g} s with {up} of {len(pool)} servers up: "
+        "does it keep looking for a healthy server when there is none?"
+    )
+    with time_limit(seconds, message):
+        return [balancer.choose(pool) for _ in range(count)]
