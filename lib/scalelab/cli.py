@@ -141,6 +141,12 @@ def teach(args: argparse.Namespace) -> int:
             room.zip_collect(args.name, args.files)
             print(f"{len(room.submissions(args.name))} submissions of {args.name} in submitted/")
         elif args.step == "autograde":
+            if not room.contain:
+                print(
+                    "warning: bubblewrap (bwrap) is not installed, so student code runs uncontained "
+                    "with your permissions: apt-get install bubblewrap (see TEACHING.md)",
+                    file=sys.stderr,
+                )
             for o in room.autograde(args.name):
                 score = "not graded" if o.score is None else f"{o.score:g}/{o.max_score:g}"
                 print(f"{o.student:<16} {score:<12} {o.note}")
