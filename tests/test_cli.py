@@ -41,3 +41,18 @@ def test_grade_explains_an_unknown_notebook(tmp_path: Path, capsys: pytest.Captu
     stray.write_text("{}")
     with pytest.raises(SystemExit, match="cannot tell which exercise"):
         cli.grade([stray])
+
+
+def test_teach_reports_problems_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["teach", "--course", str(tmp_path), "release", "05-load-balancer"]) == 1
+    assert "has no nbgrader_config.py" in capsys.readouterr().err
+
+
+def test_progress_bar_counts_students(capsys: pytest.CaptureFixture) -> None:
+    from scalelab.classroom import progress_bar
+
+    progress_bar(1, 4, "alice")
+    progress_bar(4, 4, "done")
+    out = capsys.readouterr().out
+    assert "[#######-----------------------] 1/4 alice" in out
+    assert "[##############################] 4/4 done" in out
