@@ -40,7 +40,7 @@ def test_hockey_stick_is_log_scaled() -> None:
 def test_diagram_marks_a_dead_server() -> None:
     fig = diagrams.load_balanced(3, down=frozenset({1}))
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert texts[:2] == ["users", "load\nbalancer"] and "web-2" in texts
+    assert texts[:2] == ["users", "load\nbalancer"] and "web-2\n(down)" in texts
     with pytest.raises(ValueError, match="kind must be one of"):
         diagrams.Node("robot", "r2d2")
 

@@ -32,7 +32,7 @@ class Node:
 
 
 def draw(tiers: list[list[Node]], title: str = "", ax: Axes | None = None) -> Figure:
-    """Draw ``tiers`` left to right; a node with ``down=True`` is grey and crossed out."""
+    """Draw ``tiers`` left to right; a node with ``down=True`` is grey, dashed red and says so."""
     if not tiers or not all(tiers):
         raise ValueError("a diagram needs at least one tier, and every tier at least one node")
     if ax is None:
@@ -51,16 +51,18 @@ def draw(tiers: list[list[Node]], title: str = "", ax: Axes | None = None) -> Fi
                 height,
                 boxstyle="round,pad=0.02,rounding_size=0.12",
                 facecolor=colour,
-                edgecolor="black",
-                linewidth=1,
+                edgecolor="#C44E52" if node.down else "black",
+                linestyle="--" if node.down else "-",
+                linewidth=1.5 if node.down else 1,
             )
             ax.add_patch(box)
-            text = node.label + (f"\n{node.note}" if node.note else "")
-            ax.text(x, y, text, ha="center", va="center", fontsize=9, color="white", weight="bold")
-            if node.down:
-                ax.plot(
-                    [x - width / 2, x + width / 2], [y - height / 2, y + height / 2], "k-", lw=2
-                )
+            text = (
+                node.label
+                + (f"\n{node.note}" if node.note else "")
+                + ("\n(down)" if node.down else "")
+            )
+            ink = "#333333" if node.down else "white"  # dark text stays readable on the grey box
+            ax.text(x, y, text, ha="center", va="center", fontsize=9, color=ink, weight="bold")
     for left, right in pairwise(centres):
         for x0, y0 in left:
             for x1, y1 in right:
