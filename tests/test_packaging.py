@@ -13,8 +13,16 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~ ;\[]", requirement.strip(), maxsplit=1)[0].lower()
 
 
+#: conda-forge names that differ from PyPI's for the same package.
+CONDA_TO_PYPI = {"playwright-python": "playwright"}
+
+
 def _spec(requirement: str) -> str:
-    return requirement.replace(" ", "").lower()
+    spec = requirement.split("#")[0].replace(" ", "").lower()
+    for conda, pypi in CONDA_TO_PYPI.items():
+        if spec.startswith(conda):
+            spec = pypi + spec[len(conda) :]
+    return spec
 
 
 def test_environment_yml_and_pyproject_name_the_same_dependencies() -> None:
