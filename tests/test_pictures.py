@@ -61,3 +61,16 @@ def test_control_panel_redraws_when_a_slider_moves() -> None:
     panel.controls["servers"].value = 5
     assert calls == [2, 5]
     assert panel.values() == {"servers": 5}
+
+
+def test_p99_by_strategy_groups_bars_per_pool() -> None:
+    p99 = {
+        (pool, name): 0.1 * (i + 1)
+        for i, (pool, name) in enumerate(
+            [("equal", "rr"), ("equal", "lc"), ("slow", "rr"), ("slow", "lc")]
+        )
+    }
+    ax = plots.p99_by_strategy(p99).axes[0]
+    assert [b.get_height() for b in ax.containers[0]] == pytest.approx([100, 200])
+    assert [b.get_height() for b in ax.containers[1]] == pytest.approx([300, 400])
+    assert ax.get_yscale() == "log" and "p99 latency (ms" in ax.get_ylabel()
