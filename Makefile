@@ -33,8 +33,8 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS) course/00-welcome.ipynb
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests bench
-	$(BIN)/ruff format --check lib tests bench
+	$(BIN)/ruff check lib tests bench nbgrader_config.py
+	$(BIN)/ruff format --check lib tests bench nbgrader_config.py
 
 # In CI, install the system programs some tests need: Chromium (the browser test) and bubblewrap
 # (sandboxed grading in the class test). A local run skips those tests and says how to enable them.
