@@ -103,7 +103,9 @@ ESCAPE = """
 from pathlib import Path
 
 secrets = [p.read_bytes()[:10] for p in Path("/etc").glob("host*") if p.is_file()]
-for up in ["..", "../..", "../../..", "../../../.."]:
+course = Path({course!r})
+print("course files visible:", sorted(str(p) for p in course.rglob("*") if p.is_file())[:5])
+for up in ["..", "../..", "../../..", "../../../..", str(course)]:
     for path in Path(up).glob("**/*.ipynb"):
         path.write_text("overwritten by a hostile submission")
     for db in Path(up).glob("*.db"):
@@ -180,7 +182,7 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "flood": {"rr-answer": answers["rr-answer"] + FLOOD},
         "patched_helpers": {"rr-answer": RR_WRONG + PATCH_HELPERS},
         "patched_errors": {"ha-answer": HA_IGNORES_HEALTH + PATCH_ERRORS},
-        "escape": {"rr-answer": answers["rr-answer"] + ESCAPE},
+        "escape": {"rr-answer": answers["rr-answer"] + ESCAPE.format(course=str(course))},
     }
     for student, (edit, _, _) in BAD.items():
         changes = {k: v for k, v in edit.items() if v is not None or k not in answers}
@@ -281,6 +283,9 @@ def test_an_escaping_submission_damaged_nothing_outside_its_scratch_folder(klass
     assert klass["outcomes"]["good"].score == 9
     for graded in (klass["course"] / "autograded").glob(f"*/{NAME}/{NAME}.ipynb"):
         assert "overwritten by a hostile submission" not in graded.read_text()[:200]
+    # Inside the sandbox the real course folder (gradebook, solutions, other students) looks empty.
+    escaped = klass["course"] / "autograded" / "escape" / NAME / f"{NAME}.ipynb"
+    assert "course files visible: []" in escaped.read_text()
 
 
 def test_hand_grade_feedback_and_export(klass: dict) -> None:
