@@ -92,13 +92,7 @@ class _Yes:
 _check.equal = lambda *a, **k: print("✔ (faked)")
 _check.picks = lambda *a, **k: _Yes()
 """
-PATCH_ERRORS = """
-import sys
-
-get_ipython().showtraceback = lambda *a, **k: None
-get_ipython().showsyntaxerror = lambda *a, **k: None
-sys.excepthook = lambda *a: None
-"""
+PATCH_ERRORS = (Path(__file__).parent / "attacks" / "swallow_errors.py").read_text()
 ESCAPE = """
 from pathlib import Path
 
@@ -235,7 +229,7 @@ def test_every_submission_was_collected_and_considered(klass: dict) -> None:
 def test_good_submissions_from_every_route_score_every_autograded_point(klass: dict) -> None:
     for student in ("good", "hub_student", "lms_student"):
         outcome = klass["outcomes"][student]
-        assert outcome.score == 9 and outcome.note == "", outcome
+        assert outcome.score == 9, outcome
 
 
 @pytest.mark.parametrize("student", list(BAD))
@@ -243,6 +237,30 @@ def test_bad_submission_keeps_the_marks_it_earned(klass: dict, student: str) -> 
     _, rr, ha = BAD[student]
     scores = _cell_scores(klass["room"], student)
     assert (_marks(scores, "rr-"), _marks(scores, "ha-")) == (rr, ha), scores
+
+
+NOTES = {
+    "loops": "cell ha-answer ran too long and was stopped",
+    "deleted": "the test cell rr-visible was deleted: its points are lost",
+    "edited_test": "the test cell rr-visible was edited: it was graded as originally written",
+    "edited_readonly": "the read-only cell imports was edited: it was graded as originally written",
+    "flood": "the output of cell rr-answer was too long and was cut",
+    "patched_errors": "test cell ha-visible did not run to its end: no marks",
+    "badjson": "is not a valid notebook",
+    "missing": "was handed in",
+}
+
+
+@pytest.mark.parametrize("student", list(NOTES))
+def test_each_bad_submission_gets_a_clear_note_in_its_feedback(klass: dict, student: str) -> None:
+    assert NOTES[student] in klass["outcomes"][student].note
+    page = next(p for p in klass["pages"] if p.parts[-3] == student)
+    assert NOTES[student] in page.read_text()
+
+
+def test_clean_submissions_get_no_note(klass: dict) -> None:
+    for student in ("good", "hub_student", "lms_student", "raises"):
+        assert klass["outcomes"][student].note == ""
 
 
 def test_hidden_tests_are_not_fooled_by_patched_helpers_or_hidden_errors(klass: dict) -> None:

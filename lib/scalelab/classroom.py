@@ -225,9 +225,12 @@ class Classroom:
             target = self.root / "autograded" / student / name
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(graded, target)
+        notes = _edits(self.root / "exercises" / name / f"{name}.ipynb", notebook)
+        notes += _incidents(self.root / "autograded" / student / name / f"{name}.ipynb")
         with self.gradebook() as gb:
             submission = gb.find_submission(name, student)
-            return Outcome(student, float(submission.score), float(submission.max_score))
+            score, best = float(submission.score), float(submission.max_score)
+        return Outcome(student, score, best, "; ".join(notes))
 
     def _kernel_environment(self, work: Path) -> dict[str, str]:
         """Make nbgrader start this student's kernel inside a sandbox that sees only ``work``."""
@@ -297,7 +300,11 @@ class Classroom:
         notes = json.loads(notes_file.read_text(encoding="utf-8")) if notes_file.exists() else {}
         for student, note in notes.items():
             page = self.root / "feedback" / student / name / f"{name}.html"
-            if not page.exists():
+            if page.exists():  # graded: put the grader's notes at the top of nbgrader's page
+                html = page.read_text(encoding="utf-8")
+                at = html.find(">", html.find("<body")) + 1
+                page.write_text(html[:at] + _note_box(note) + html[at:], encoding="utf-8")
+            else:
                 page.parent.mkdir(parents=True, exist_ok=True)
                 page.write_text(_note_page(name, student, note), encoding="utf-8")
         return sorted((self.root / "feedback").glob(f"*/{name}/*.html"))
@@ -321,6 +328,64 @@ def sandbox_command(writable: Path, hide: Iterable[Path] = ()) -> list[str]:
         command += ["--ro-bind", str(keep), str(keep)]
     command += ["--bind", str(writable), str(writable), "--chdir", str(writable)]
     return command
+
+
+def _cells_by_id(path: Path) -> dict[str, dict]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    out = {}
+    for cell in cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            source = cell["source"]
+            out[grade_id] = {
+                **cell,
+                "source": "".join(source) if isinstance(source, list) else source,
+            }
+    return out
+
+
+def _edits(released: Path, submitted: Path) -> list[str]:
+    """What the student changed that grading undoes: deleted or edited test and read-only cells."""
+    if not released.exists():
+        return []
+    theirs = _cells_by_id(submitted)
+    notes = []
+    for grade_id, cell in _cells_by_id(released).items():
+        meta = cell["metadata"]["nbgrader"]
+        if meta.get("solution"):
+            continue
+        kind = "test cell" if meta.get("grade") else "read-only cell"
+        if grade_id not in theirs:
+            lost = ": its points are lost" if meta.get("grade") else ""
+            notes.append(f"the {kind} {grade_id} was deleted{lost}")
+        elif theirs[grade_id]["source"].strip() != cell["source"].strip():
+            notes.append(f"the {kind} {grade_id} was edited: it was graded as originally written")
+    return notes
+
+
+def _incidents(graded: Path) -> list[str]:
+    """What happened while grading that a student should hear about, by cell."""
+    notes = []
+    for grade_id, cell in _cells_by_id(graded).items():
+        for output in cell.get("outputs", []):
+            name = output.get("ename", "")
+            if name == "CellTimeoutError":
+                notes.append(f"cell {grade_id} ran too long and was stopped")
+            elif name == "GradingError":
+                notes.append(f"test cell {grade_id} did not run to its end: no marks")
+            elif "characters cut by the grader" in "".join(output.get("text", "")):
+                notes.append(f"the output of cell {grade_id} was too long and was cut")
+    return notes
+
+
+def _note_box(note: str) -> str:
+    from html import escape
+
+    items = "".join(f"<li>{escape(n)}</li>" for n in note.split("; "))
+    return (
+        "<div style='border:2px solid #C44E52;padding:0.5em 1em;margin:1em'>"
+        f"<strong>Notes from the grader</strong><ul>{items}</ul></div>"
+    )
 
 
 def _note_page(name: str, student: str, note: str) -> str:
