@@ -5,33 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scalelab.grading import ROOT
-
-
-def _cells(path: Path) -> list[dict]:
-    return json.loads(path.read_text(encoding="utf-8"))["cells"]
-
-
-def _meta(cell: dict) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def _source(cell: dict) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+from scalelab.grading import ROOT, graded_cells
 
 
 def reference_answers(name: str) -> dict[str, str]:
     """The code of every answer cell of the solution, without the solution markers."""
-    source = ROOT / "solutions" / name / f"{name}.ipynb"
     markers = ("### BEGIN SOLUTION", "### END SOLUTION")
     return {
-        _meta(c)["grade_id"]: "".join(
+        grade_id: "".join(
             line
-            for line in _source(c).splitlines(keepends=True)
+            for line in cell["source"].splitlines(keepends=True)
             if not line.strip().startswith(markers)
         )
-        for c in _cells(source)
-        if c["cell_type"] == "code" and _meta(c).get("solution")
+        for grade_id, cell in graded_cells(ROOT / "solutions" / name / f"{name}.ipynb").items()
+        if cell["cell_type"] == "code" and cell["metadata"]["nbgrader"].get("solution")
     }
 
 
@@ -39,7 +26,7 @@ def write_submission(released: Path, answers: dict[str, str], dest: Path) -> Pat
     """The student version with the given answer cells filled in, as a learner would hand it in."""
     notebook = json.loads(released.read_text(encoding="utf-8"))
     for cell in notebook["cells"]:
-        grade_id = _meta(cell).get("grade_id")
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
             cell["source"] = answers[grade_id]
     dest.parent.mkdir(parents=True, exist_ok=True)

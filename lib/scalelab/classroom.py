@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from scalelab.grading import ROOT
+from scalelab.grading import ROOT, graded_cells, nbgrader_path
 
 Progress = Callable[[int, int, str], None]
 
@@ -107,11 +107,10 @@ class Classroom:
 
     def nbgrader(self, *args: str, cwd: Path | None = None, env: dict | None = None) -> str:
         """Run one nbgrader command in the course; return its log, or raise with the log's errors."""
-        bindir = Path(sys.executable).parent
         environment = {**os.environ, **(env or {})}
-        environment["PATH"] = f"{bindir}{os.pathsep}{environment.get('PATH', '')}"
+        environment["PATH"] = nbgrader_path(environment.get("PATH", ""))
         done = subprocess.run(
-            [str(bindir / "nbgrader"), *args, *self._options()],
+            [str(Path(sys.executable).parent / "nbgrader"), *args, *self._options()],
             cwd=cwd or self.root,
             env=environment,
             capture_output=True,
@@ -330,27 +329,13 @@ def sandbox_command(writable: Path, hide: Iterable[Path] = ()) -> list[str]:
     return command
 
 
-def _cells_by_id(path: Path) -> dict[str, dict]:
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    out = {}
-    for cell in cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id:
-            source = cell["source"]
-            out[grade_id] = {
-                **cell,
-                "source": "".join(source) if isinstance(source, list) else source,
-            }
-    return out
-
-
 def _edits(released: Path, submitted: Path) -> list[str]:
     """What the student changed that grading undoes: deleted or edited test and read-only cells."""
     if not released.exists():
         return []
-    theirs = _cells_by_id(submitted)
+    theirs = graded_cells(submitted)
     notes = []
-    for grade_id, cell in _cells_by_id(released).items():
+    for grade_id, cell in graded_cells(released).items():
         meta = cell["metadata"]["nbgrader"]
         if meta.get("solution"):
             continue
@@ -366,7 +351,7 @@ def _edits(released: Path, submitted: Path) -> list[str]:
 def _incidents(graded: Path) -> list[str]:
     """What happened while grading that a student should hear about, by cell."""
     notes = []
-    for grade_id, cell in _cells_by_id(graded).items():
+    for grade_id, cell in graded_cells(graded).items():
         for output in cell.get("outputs", []):
             name = output.get("ename", "")
             if name == "CellTimeoutError":

@@ -19,11 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _quiet_environment() -> None:
-    # nbgrader runs the `alembic` executable, which lives beside this interpreter.
+def nbgrader_path(path: str = "") -> str:
+    """``path`` (a PATH value) with this interpreter's scripts folder first: nbgrader runs the
+    ``alembic`` and ``nbgrader`` executables, which live beside the interpreter."""
     bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    parts = path.split(os.pathsep) if path else []
+    return os.pathsep.join([bindir, *[p for p in parts if p != bindir]])
 
 
 def assignments(root: Path = ROOT) -> list[str]:
@@ -63,7 +64,7 @@ class ScratchCourse:
         self.path = Path(self._tmp.name)
 
     def __enter__(self) -> ScratchCourse:
-        _quiet_environment()
+        os.environ["PATH"] = nbgrader_path(os.environ.get("PATH", ""))
         shutil.copy(self.root / "nbgrader_config.py", self.path)
         for name in self.names:
             shutil.copytree(self.root / "solutions" / name, self.path / "solutions" / name)
@@ -110,34 +111,38 @@ class ScratchCourse:
         return results
 
     def _scores(self, name: str, student: str) -> list[Score]:
-        graded = self.path / "autograded" / student / name / f"{name}.ipynb"
-        messages = _errors_by_cell(graded)
+        cells = graded_cells(self.path / "autograded" / student / name / f"{name}.ipynb")
+        order = {grade_id: k for k, grade_id in enumerate(cells)}
+        messages = _errors_by_cell(cells)
         with self.api.gradebook as gb:
             notebook = gb.find_submission_notebook(name, name, student)
             return [
                 Score(g.name, float(g.score), float(g.max_score), messages.get(g.name, ""))
-                for g in sorted(notebook.grades, key=lambda g: _cell_order(graded, g.name))
+                for g in sorted(notebook.grades, key=lambda g: order.get(g.name, len(order)))
                 if g.cell.cell_type == "code"  # free-text answers wait for a teacher
             ]
 
 
-def _cell_ids(notebook: Path) -> list[str]:
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    return [c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "") for c in cells]
-
-
-def _cell_order(notebook: Path, grade_id: str) -> int:
-    ids = _cell_ids(notebook)
-    return ids.index(grade_id) if grade_id in ids else len(ids)
-
-
-def _errors_by_cell(notebook: Path) -> dict[str, str]:
-    """The first line of the error each graded cell raised, by grade id."""
+def graded_cells(notebook: Path) -> dict[str, dict]:
+    """The cells nbgrader knows by a grade id, in notebook order, each with its source as one string."""
     out = {}
     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            source = cell["source"]
+            out[grade_id] = {
+                **cell,
+                "source": "".join(source) if isinstance(source, list) else source,
+            }
+    return out
+
+
+def _errors_by_cell(cells: dict[str, dict]) -> dict[str, str]:
+    """The first line of the error each graded cell raised, by grade id."""
+    out = {}
+    for grade_id, cell in cells.items():
         for output in cell.get("outputs", []):
-            if grade_id and output.get("output_type") == "error":
+            if output.get("output_type") == "error":
                 text = f"{output['ename']}: {output['evalue']}".strip().rstrip(":")
                 out[grade_id] = text.splitlines()[0][:160]
     return out
