@@ -92,9 +92,10 @@ class Classroom:
             )
         self.exchange = exchange
         self.timeout = timeout
-        self.contain = shutil.which("bwrap") is not None if contain is None else contain
-        if self.contain and shutil.which("bwrap") is None:
-            raise ClassroomError("contain=True needs bubblewrap: apt-get install bubblewrap")
+        problem = sandbox_problem()
+        self.contain = problem is None if contain is None else contain
+        if self.contain and problem:
+            raise ClassroomError(f"cannot contain grading: {problem}")
 
     # -- running nbgrader -------------------------------------------------------------------
     def _options(self) -> list[str]:
@@ -312,6 +313,21 @@ class Classroom:
         """Write every student's grades to a CSV file."""
         self.nbgrader("export", f"--to={Path(path).resolve()}")
         return Path(path)
+
+
+def sandbox_problem() -> str | None:
+    """Why student kernels cannot be sandboxed here, or None when bubblewrap works."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    probe = subprocess.run(
+        ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "true"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    if probe.returncode != 0:
+        return f"bubblewrap cannot start a sandbox here: {probe.stderr.strip()[:200]}"
+    return None
 
 
 def sandbox_command(writable: Path, hide: Iterable[Path] = ()) -> list[str]:

@@ -125,7 +125,7 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def teach(args: argparse.Namespace) -> int:
-    from scalelab.classroom import Classroom, ClassroomError
+    from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
 
     try:
         room = Classroom(args.course, args.exchange, args.timeout)
@@ -143,8 +143,8 @@ def teach(args: argparse.Namespace) -> int:
         elif args.step == "autograde":
             if not room.contain:
                 print(
-                    "warning: bubblewrap (bwrap) is not installed, so student code runs uncontained "
-                    "with your permissions: apt-get install bubblewrap (see TEACHING.md)",
+                    f"warning: {sandbox_problem()}, so student code runs uncontained with your "
+                    "permissions (see TEACHING.md)",
                     file=sys.stderr,
                 )
             for o in room.autograde(args.name):
