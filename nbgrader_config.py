@@ -5,13 +5,15 @@ released student versions (``make exercises``). A teacher's gradebook.db, submit
 feedback/ stay in this folder and out of git (.gitignore). TEACHING.md is the teacher's guide.
 """
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearHiddenTests,
     ClearOutput,
     DeduplicateIds,
     Execute,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     OverwriteCells,
@@ -19,7 +21,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from scalelab.guards import CapOutput, MarkTestEnds, RequireTestEnds
+from scalelab.guards import CapOutput, MarkTestEnds, RequireTestEnds, ShortenHiddenTracebacks
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -53,6 +55,15 @@ c.Autograde.autograde_preprocessors = [
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
+]
+
+# Feedback shows each test cell's result, not the hidden tests' code (they can be reused next year):
+# neither in the cell nor quoted by a traceback.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    ShortenHiddenTracebacks,
+    ClearHiddenTests,
+    CSSHTMLHeaderPreprocessor,
 ]
 
 # LMS downloads (zip_collect): files named like

@@ -195,8 +195,7 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
         f"from roster to grading {time.monotonic() - started:.1f} s"
     )
     for o in outcomes.values():
-        score = "not graded" if o.score is None else f"{o.score:g}/{o.max_score:g}"
-        print(f"  {o.student:<16} {score:<11} {o.note}")
+        print(f"  {o.student:<16} {o.summary():<20} {o.note}")
     room.mark(NAME, "good", "redundancy-answer", 2, comment="Right: VRRP with a floating IP.")
     pages = room.feedback(NAME)
     grades = list(csv.DictReader(room.export(base / "grades.csv").open()))
@@ -313,6 +312,10 @@ def test_hand_grade_feedback_and_export(klass: dict) -> None:
     assert set(pages) == set(klass["students"])
     assert "could not be graded" in pages["badjson"].read_text()
     assert "VRRP with a floating IP" in pages["good"].read_text()
+    for page in klass["pages"]:  # no hidden test code, no secret test-end marks
+        html = page.read_text()
+        assert "HIDDEN TESTS" not in html and "_picks(" not in html
+        assert "scalelab-test-end" not in html
     rows = {row["student_id"]: row for row in klass["grades"]}
     assert set(rows) == set(klass["students"])
     assert float(rows["good"]["score"]) == 11
@@ -330,3 +333,11 @@ def test_a_bad_roster_and_a_wrong_hand_grade_are_refused_clearly(
         klass["room"].mark(NAME, "good", "redundancy-answer", 5)
     with pytest.raises(ClassroomError, match="has no nbgrader_config.py"):
         Classroom(tmp_path)
+    with pytest.raises(
+        ClassroomError, match="graded students are .*good.*; questions graded by hand"
+    ):
+        klass["room"].mark(NAME, "alice", "redundancy-answer", 1)
+    with pytest.raises(ClassroomError, match="no roster file"):
+        klass["room"].import_roster(tmp_path / "nope.csv")
+    assert klass["outcomes"]["good"].summary() == "9/9 (+2 by hand)"
+    assert klass["outcomes"]["badjson"].summary() == "not graded"

@@ -45,7 +45,20 @@ def test_grade_explains_an_unknown_notebook(tmp_path: Path, capsys: pytest.Captu
 
 def test_teach_reports_problems_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["teach", "--course", str(tmp_path), "release", "05-load-balancer"]) == 1
-    assert "has no nbgrader_config.py" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert f"course: {tmp_path.resolve()}" in captured.out
+    assert "has no nbgrader_config.py" in captured.err
+
+
+def test_teach_works_on_the_course_in_the_current_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["teach", "roster", "missing.csv"]) == 1
+    captured = capsys.readouterr()
+    assert f"course: {tmp_path.resolve()}" in captured.out
+    assert "no roster file missing.csv" in captured.err
 
 
 def test_progress_bar_counts_students(capsys: pytest.CaptureFixture) -> None:

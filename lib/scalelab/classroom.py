@@ -43,10 +43,18 @@ class Outcome:
     score: float | None
     max_score: float
     note: str = ""
+    hand_points: float = 0.0
 
     @property
     def graded(self) -> bool:
         return self.score is not None
+
+    def summary(self) -> str:
+        """``9/9 autograded (+2 by hand)``, or ``not graded``."""
+        if self.score is None:
+            return "not graded"
+        auto = f"{self.score:g}/{self.max_score - self.hand_points:g}"
+        return auto + (f" (+{self.hand_points:g} by hand)" if self.hand_points else "")
 
 
 def _digest(path: Path) -> str:
@@ -133,6 +141,8 @@ class Classroom:
     def import_roster(self, roster: Path) -> int:
         """Add or update the students of a CSV roster (columns: id, and optionally first_name,
         last_name, email). Returns how many students it names."""
+        if not Path(roster).is_file():
+            raise ClassroomError(f"no roster file {roster}: give the path of a CSV file")
         with open(roster, newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         if not rows or "id" not in rows[0]:
@@ -230,7 +240,13 @@ class Classroom:
         with self.gradebook() as gb:
             submission = gb.find_submission(name, student)
             score, best = float(submission.score), float(submission.max_score)
-        return Outcome(student, score, best, "; ".join(notes))
+        return Outcome(student, score, best, "; ".join(notes), self._hand_points(name))
+
+    def _hand_points(self, name: str) -> float:
+        """Points of the free-text answers, which a teacher grades by hand."""
+        with self.gradebook() as gb:
+            cells = [c for nb in gb.find_assignment(name).notebooks for c in nb.grade_cells]
+            return float(sum(c.max_score for c in cells if c.cell_type == "markdown"))
 
     def _kernel_environment(self, work: Path) -> dict[str, str]:
         """Make nbgrader start this student's kernel inside a sandbox that sees only ``work``."""
@@ -282,8 +298,20 @@ class Classroom:
 
     def mark(self, name: str, student: str, question: str, score: float, comment: str = "") -> None:
         """Record a hand grade (and a comment) for a free-text answer."""
+        from nbgrader.api import MissingEntry
+
         with self.gradebook() as gb:
-            grade = gb.find_grade(question, name, name, student)
+            try:
+                grade = gb.find_grade(question, name, name, student)
+            except MissingEntry:
+                graded = sorted(s.student.id for s in gb.find_assignment(name).submissions)
+                cells = [c for nb in gb.find_assignment(name).notebooks for c in nb.grade_cells]
+                by_hand = sorted(c.name for c in cells if c.cell_type == "markdown")
+                raise ClassroomError(
+                    f"no {question!r} answer by {student!r} to mark: graded students are "
+                    f"{', '.join(graded) or 'none yet'}; questions graded by hand are "
+                    f"{', '.join(by_hand)}"
+                ) from None
             if score < 0 or score > grade.max_score:
                 raise ClassroomError(
                     f"{question} is worth 0 to {grade.max_score:g} points, got {score:g}"

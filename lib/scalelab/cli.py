@@ -95,7 +95,10 @@ def _kernel_noise_hidden() -> Iterator[None]:
 def _teach_parser(sub: argparse._SubParsersAction) -> None:
     teach = sub.add_parser("teach", help="run a class with nbgrader (see TEACHING.md)")
     teach.add_argument(
-        "--course", type=Path, default=ROOT, help="course folder (default: this repo)"
+        "--course",
+        type=Path,
+        default=None,
+        help="course folder (default: the current folder if it has nbgrader_config.py, else this repo)",
     )
     teach.add_argument("--exchange", type=Path, help="exchange directory (release/collect)")
     teach.add_argument("--timeout", type=int, help="seconds a cell may run while grading")
@@ -124,22 +127,35 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _count(items: object, noun: str) -> str:
+    n = len(items)  # type: ignore[arg-type]
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def teach(args: argparse.Namespace) -> int:
     from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
 
+    course = args.course
+    if course is None:
+        course = Path.cwd() if (Path.cwd() / "nbgrader_config.py").is_file() else ROOT
+    print(f"course: {Path(course).resolve()}")
     try:
-        room = Classroom(args.course, args.exchange, args.timeout)
+        room = Classroom(course, args.exchange, args.timeout)
         if args.step == "roster":
-            print(f"{room.import_roster(args.csv)} students in the gradebook")
+            print(_count(range(room.import_roster(args.csv)), "student") + " in the gradebook")
         elif args.step == "release":
             room.release(args.name)
             print(f"released {args.name}")
         elif args.step == "collect":
             room.collect(args.name)
-            print(f"{len(room.submissions(args.name))} submissions of {args.name} in submitted/")
+            print(
+                _count(room.submissions(args.name), "submission") + f" of {args.name} in submitted/"
+            )
         elif args.step == "zip-collect":
             room.zip_collect(args.name, args.files)
-            print(f"{len(room.submissions(args.name))} submissions of {args.name} in submitted/")
+            print(
+                _count(room.submissions(args.name), "submission") + f" of {args.name} in submitted/"
+            )
         elif args.step == "autograde":
             if not room.contain:
                 print(
@@ -148,13 +164,12 @@ def teach(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
             for o in room.autograde(args.name):
-                score = "not graded" if o.score is None else f"{o.score:g}/{o.max_score:g}"
-                print(f"{o.student:<16} {score:<12} {o.note}")
+                print(f"{o.student:<16} {o.summary():<28} {o.note}")
         elif args.step == "mark":
             room.mark(args.name, args.student, args.question, args.score, args.comment)
             print(f"{args.student}: {args.question} = {args.score:g}")
         elif args.step == "feedback":
-            print(f"{len(room.feedback(args.name))} feedback pages in feedback/")
+            print(_count(room.feedback(args.name), "feedback page") + " in feedback/")
         elif args.step == "export":
             print(f"grades written to {room.export(args.csv)}")
     except ClassroomError as e:

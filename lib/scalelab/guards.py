@@ -64,6 +64,11 @@ class RequireTestEnds(NbGraderPreprocessor):
                     output.text = _MARK_TEXT_RE.sub("", output.text)
                     if not output.text:
                         continue
+                if output.output_type == "error":  # a traceback may quote the mark line
+                    output.traceback = [
+                        "\n".join(ln for ln in t.split("\n") if "scalelab-test-end:" not in ln)
+                        for t in output.traceback
+                    ]
                 outputs.append(output)
             if not reached and not any(o.output_type == "error" for o in outputs):
                 outputs.append(
@@ -105,4 +110,21 @@ class CapOutput(NbGraderPreprocessor):
                     output.data[key] = self._cut(value)
             if output.output_type == "error":
                 output.evalue = self._cut(output.evalue)
+        return cell, resources
+
+
+class ShortenHiddenTracebacks(NbGraderPreprocessor):
+    """For feedback: a failing test cell with hidden tests shows only its error line.
+
+    A full traceback quotes the lines around the failure, which would hand the hidden tests to the
+    student; the error's type and message say what went wrong without them.
+    """
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict, index: int
+    ) -> tuple[NotebookNode, dict]:
+        if cell.cell_type == "code" and "BEGIN HIDDEN TESTS" in cell.source:
+            for output in cell.outputs:
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
