@@ -208,10 +208,26 @@ class ReturnsTooBig(scalelab.Balancer):
         return len(servers)
 
 
-@pytest.mark.parametrize("balancer", [ReturnsAServerView(), ReturnsTooBig()])
+class LoadAwareTooBig(ReturnsTooBig):
+    uses_load = True
+
+
+class LoadAwareNumpyIndex(scalelab.Balancer):
+    uses_load = True
+
+    def choose(self, servers):
+        return np.int64(min(range(len(servers)), key=lambda i: servers[i].active))
+
+
+@pytest.mark.parametrize("balancer", [ReturnsAServerView(), ReturnsTooBig(), LoadAwareTooBig()])
 def test_a_balancer_returning_nonsense_is_told_what_was_expected(balancer) -> None:
     with pytest.raises(ValueError, match="must return a server index from 0 to 2, or None"):
         scalelab.simulate(work(), scalelab.pool(3), balancer)
+
+
+def test_a_numpy_index_is_a_fine_answer_in_the_event_loop() -> None:
+    result = scalelab.simulate(work(), scalelab.pool(3), LoadAwareNumpyIndex())
+    assert result.errors == 0 and set(result.server.tolist()) == {0, 1, 2}
 
 
 def test_reading_load_without_asking_says_how_to_fix_it() -> None:

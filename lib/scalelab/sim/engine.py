@@ -185,7 +185,9 @@ def _event_loop(
         if pick is None:
             chosen[k], status[k] = -1, NO_SERVER
             continue
-        chosen[k] = _check_choices(np.array([pick]), n)[0]
+        if pick.__class__ is not int or not 0 <= pick < n:  # the slow, explaining check
+            pick = int(_check_choices(np.array([pick]), n)[0])
+        chosen[k] = pick
         status[k], departure[k] = queues[pick].admit(t, demand)
 
 
