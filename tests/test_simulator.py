@@ -265,3 +265,71 @@ def test_least_connections_sends_more_to_a_crashed_server_until_it_is_detected()
     lc = scalelab.simulate(w, scalelab.pool(4), scalelab.LeastConnections(), [outage], check)
     assert np.mean(lc.status[window] == REFUSED) > 0.3
     assert (lc.server[w.arrival >= marked + 0.1] != 2).all()
+
+
+def _probe_by_probe(check: scalelab.HealthCheck, outages: list, horizon: float) -> list:
+    """Health beliefs from every probe up to ``horizon``: slow, obviously right."""
+    events = []
+    for server in sorted({o.server for o in outages}):
+        healthy, fails, goods = True, 0, 0
+        for k in range(int(horizon / check.interval) + 1):
+            t = k * float(check.interval)
+            if any(o.server == server and o.start <= t < o.end for o in outages):
+                fails, goods = fails + 1, 0
+                if healthy and fails >= check.fall:
+                    healthy = False
+                    events.append((t, server, False))
+            else:
+                fails, goods = 0, goods + 1
+                if not healthy and goods >= check.rise:
+                    healthy = True
+                    events.append((t, server, True))
+    return sorted(events, key=lambda e: (e[0], e[1]))
+
+
+def test_health_beliefs_count_probes_across_back_to_back_outages() -> None:
+    # Dead again before three good probes: the balancer must never think it came back.
+    outages = [scalelab.Outage(0, 10, 20), scalelab.Outage(0, 21)]
+    assert scalelab.HealthCheck(2, 1, 3).transitions(outages) == [(10.0, 0, False)]
+    again = [scalelab.Outage(0, 10, 20), scalelab.Outage(0, 20.5)]
+    assert scalelab.HealthCheck().transitions(again) == [(14.0, 0, False)]
+    # A probe exactly at the crash counts, despite 3 × 0.1 not being 0.3 in floating point.
+    assert (
+        scalelab.HealthCheck(0.1, 1, 1).transitions([scalelab.Outage(0, 3 * 0.1, 1)])[0][0] < 0.31
+    )
+
+
+def test_health_beliefs_match_a_probe_by_probe_model() -> None:
+    rng = np.random.default_rng(12)
+    for _ in range(300):
+        check = scalelab.HealthCheck(
+            float(rng.choice([0.5, 1, 2])), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        )
+        outages = []
+        for _ in range(int(rng.integers(1, 5))):
+            start = float(rng.integers(0, 80)) / 2
+            end = start + float(rng.integers(1, 20)) / 2 if rng.random() < 0.9 else math.inf
+            outages.append(scalelab.Outage(int(rng.integers(0, 3)), start, end))
+        assert check.transitions(outages) == _probe_by_probe(check, outages, 200), (check, outages)
+
+
+def test_utilisation_counts_only_work_inside_the_run() -> None:
+    overloaded = scalelab.simulate(work(rate=200, duration=10, cpu=0.01), [scalelab.Server()])
+    assert overloaded.utilisation()[0] == pytest.approx(1.0, abs=0.01)
+
+
+def test_over_time_windows_cover_the_run_exactly_and_refuse_bad_windows() -> None:
+    result = scalelab.simulate(
+        Workload(np.array([0.05, 1.05]), np.array([0.01, 0.01]), 1.1), [scalelab.Server()]
+    )
+    assert len(result.over_time(0.1)["t"]) == 11
+    assert len(result.over_time(5.0)["t"]) == 1
+    with pytest.raises(ValueError, match="window must be a positive number, got 0"):
+        result.over_time(0)
+
+
+def test_a_workload_must_be_sorted_and_consistent() -> None:
+    with pytest.raises(ValueError, match="sorted"):
+        Workload(np.array([2.0, 1.0]), np.array([0.1, 0.1]), 3.0)
+    with pytest.raises(ValueError, match="one demand per arrival"):
+        Workload(np.array([1.0]), np.array([0.1, 0.1]), 3.0)

@@ -228,18 +228,51 @@ class HealthCheck:
         positive_int("fall", self.fall)
         positive_int("rise", self.rise)
 
-    def _probe_at_or_after(self, t: float, count: int) -> float:
-        """Time of the ``count``-th probe at or after ``t`` (probes run at 0, interval, 2·interval, …)."""
-        return (math.ceil(t / self.interval) + count - 1) * self.interval
+    def _first_probe(self, t: float) -> int:
+        """Index of the first probe at or after ``t`` (probes run at 0, interval, 2·interval, …)."""
+        return math.ceil(t / self.interval - 1e-9)  # 3 × 0.1 s is probe 3, not probe 4
 
     def transitions(self, outages: Sequence[Outage]) -> list[tuple[float, int, bool]]:
-        """When the balancer changes its mind: sorted ``(time, server, healthy)`` events."""
+        """When the balancer changes its mind: sorted ``(time, server, healthy)`` events.
+
+        Walks each server's probes in order, counting failures and successes in a row across
+        outages, as a real checker does: a server that fails again before ``rise`` good probes
+        were seen is never marked up in between.
+        """
         events = []
-        for o in outages:
-            marked_down = self._probe_at_or_after(o.start, self.fall)
-            if marked_down >= o.end:
-                continue  # back before enough probes failed: the blip goes unnoticed
-            events.append((marked_down, o.server, False))
-            if math.isfinite(o.end):
-                events.append((self._probe_at_or_after(o.end, self.rise), o.server, True))
-        return sorted(events)
+        for server in sorted({o.server for o in outages}):
+            down = sorted((o.start, o.end) for o in outages if o.server == server)
+            events += self._server_transitions(server, down)
+        return sorted(events, key=lambda e: (e[0], e[1]))
+
+    def _server_transitions(
+        self, server: int, down: list[tuple[float, float]]
+    ) -> list[tuple[float, int, bool]]:
+        events: list[tuple[float, int, bool]] = []
+        healthy, fails, goods = True, 0, 0
+        k = self._first_probe(down[0][0])
+        last_end = max(end for _, end in down)
+        while True:
+            t = k * float(self.interval)
+            is_down = any(start <= t < end for start, end in down)
+            if is_down:
+                fails, goods = fails + 1, 0
+                if healthy and fails >= self.fall:
+                    healthy = False
+                    events.append((t, server, False))
+            else:
+                fails, goods = 0, goods + 1
+                if not healthy and goods >= self.rise:
+                    healthy = True
+                    events.append((t, server, True))
+            if t >= last_end and (healthy or not math.isfinite(last_end)):
+                return events  # nothing can change any more
+            if not math.isfinite(last_end) and not healthy and is_down and t >= down[-1][0]:
+                return events  # down for good, and known to be
+            if healthy and not is_down and fails == 0:  # steady: jump to the next outage
+                upcoming = [start for start, _ in down if start > t]
+                if not upcoming:
+                    return events
+                k = max(k + 1, self._first_probe(upcoming[0]))
+            else:
+                k += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from scalelab.server import Server
 from scalelab.sim.workload import Workload
+from scalelab.validate import positive
 
 #: Outcomes of a request. Only OK requests have a latency.
 OK, REFUSED, LOST, NO_SERVER, DROPPED = range(5)
@@ -81,13 +83,19 @@ class SimResult:
         return np.bincount(chosen, minlength=len(self.servers))
 
     def utilisation(self) -> np.ndarray:
-        """Busy share of each server's workers over the run, from the requests it answered."""
+        """Busy share of each server's workers during the run, from the requests it answered.
+
+        Work that goes on after the end of the run (an overloaded server's backlog) is not counted,
+        so the share is at most 1.
+        """
         served = self.ok
-        service = (
-            self.workload.demand[served]
-            / np.array([s.speed for s in self.servers])[self.server[served]]
+        speed = np.array([s.speed for s in self.servers])[self.server[served]]
+        departure = self.workload.arrival[served] + self.latency[served]
+        start = departure - self.workload.demand[served] / speed
+        busy_in_run = np.clip(departure, 0, self.workload.duration) - np.clip(
+            start, 0, self.workload.duration
         )
-        busy = np.bincount(self.server[served], weights=service, minlength=len(self.servers))
+        busy = np.bincount(self.server[served], weights=busy_in_run, minlength=len(self.servers))
         workers = np.array([s.workers for s in self.servers])
         return busy / (workers * self.workload.duration)
 
@@ -96,7 +104,9 @@ class SimResult:
 
         Returns a dict with ``"t"`` (window starts), ``"p50"``-style keys and ``"errors"`` (share failed).
         """
-        edges = np.arange(0.0, self.workload.duration + window, window)
+        positive("window", window)
+        count = max(1, math.ceil(self.workload.duration / window - 1e-9))
+        edges = np.arange(count + 1) * float(window)
         slot = np.clip(np.searchsorted(edges, self.workload.arrival, side="right") - 1, 0, None)
         out: dict[str, np.ndarray] = {"t": edges[:-1]}
         total = np.bincount(slot, minlength=len(edges) - 1)[: len(edges) - 1]

@@ -37,6 +37,16 @@ class Workload:
     duration: float
     keys: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        if len(self.arrival) != len(self.demand):
+            raise ValueError(
+                f"a workload needs one demand per arrival, got {len(self.arrival)} arrivals "
+                f"and {len(self.demand)} demands"
+            )
+        if len(self.arrival) > 1 and np.any(np.diff(self.arrival) < 0):
+            raise ValueError("arrival times must be sorted, earliest first")
+        positive("duration", self.duration)
+
     def __len__(self) -> int:
         return len(self.arrival)
 
