@@ -333,3 +333,11 @@ def test_a_workload_must_be_sorted_and_consistent() -> None:
         Workload(np.array([2.0, 1.0]), np.array([0.1, 0.1]), 3.0)
     with pytest.raises(ValueError, match="one demand per arrival"):
         Workload(np.array([1.0]), np.array([0.1, 0.1]), 3.0)
+
+
+def test_workload_generators_refuse_impossible_sizes_and_rates() -> None:
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="the most a workload can hold"):
+        poisson(1e20, 10, 0.01, rng)
+    with pytest.raises(ValueError, match="above peak=5"):
+        scalelab.sim.from_rate(lambda t: np.full(len(t), 10.0), 5.0, 10, 0.01, rng)

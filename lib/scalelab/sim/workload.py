@@ -67,7 +67,16 @@ def _demands(n: int, cpu_time: float, distribution: str, rng: np.random.Generato
     )
 
 
+#: More requests than this in one workload would not fit in memory comfortably.
+MAX_REQUESTS = 200_000_000
+
+
 def _poisson_times(rate: float, duration: float, rng: np.random.Generator) -> np.ndarray:
+    if rate * duration > MAX_REQUESTS:
+        raise ValueError(
+            f"rate × duration asks for about {rate * duration:,.0f} requests; the most a workload "
+            f"can hold is {MAX_REQUESTS:,}: lower the rate or the duration"
+        )
     n = rng.poisson(rate * duration)
     return np.sort(rng.uniform(0.0, duration, n))
 
@@ -117,7 +126,13 @@ def from_rate(
     positive("peak", peak)
     positive("duration", duration)
     candidates = _poisson_times(peak, duration, rng)
-    keep = rng.uniform(0.0, peak, len(candidates)) < rate(candidates)
+    rates = rate(candidates)
+    if len(rates) and rates.max() > peak * (1 + 1e-9):
+        raise ValueError(
+            f"the rate reaches {rates.max():g} requests/s, above peak={peak:g}: thinning needs "
+            "peak to be the highest rate"
+        )
+    keep = rng.uniform(0.0, peak, len(candidates)) < rates
     arrival = candidates[keep]
     return Workload(arrival, _demands(len(arrival), cpu_time, service, rng), float(duration))
 
