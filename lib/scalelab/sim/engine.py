@@ -235,8 +235,7 @@ def simulate(
         raise TypeError(f"balancer must have a choose(servers) method, got {balancer!r}")
 
     periods = [up_periods(outages, i) for i in range(len(servers))]
-    down = [Outage(i, a_end, b_start) for i, p in enumerate(periods) for a_end, b_start in _gaps(p)]
-    belief = health_check.transitions(down) if health_check else []
+    belief = health_check.transitions(outages) if health_check else []
     views = [ServerView(i, s.name, s.weight) for i, s in enumerate(servers)]
     balancer.reset(len(servers), np.random.default_rng(seed))
 
@@ -257,18 +256,6 @@ def simulate(
                 server, periods[i], workload.arrival[idx], workload.demand[idx]
             )
     return SimResult(workload, servers, chosen, status, departure - workload.arrival)
-
-
-def _gaps(periods: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The down intervals between up-periods (the inverse of :func:`up_periods`)."""
-    gaps, t = [], 0.0
-    for start, end in periods:
-        if start > t:
-            gaps.append((t, start))
-        t = end
-    if math.isfinite(t):
-        gaps.append((t, math.inf))
-    return gaps
 
 
 __all__ = ["simulate", "up_periods", "OK", "REFUSED", "LOST", "NO_SERVER", "DROPPED"]
