@@ -22,6 +22,7 @@ from nbgrader.preprocessors import (
 )
 
 from scalelab.guards import CapOutput, MarkTestEnds, RequireTestEnds, ShortenHiddenTracebacks
+from scalelab.integrity import HoldTampering
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -36,7 +37,9 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # nbgrader's own steps, plus scalelab's guards (lib/scalelab/guards.py): every test cell must run
-# to its end to earn marks, and no output may be larger than 20,000 characters.
+# to its end to earn marks, and no output may be larger than 20,000 characters. HoldTampering
+# (lib/scalelab/integrity.py) holds for a person the marks of a notebook that redefines built-ins or
+# reaches into the grader.
 c.Autograde.sanitize_preprocessors = [
     ClearOutput,
     DeduplicateIds,
@@ -48,6 +51,7 @@ c.Autograde.sanitize_preprocessors = [
 c.Autograde.autograde_preprocessors = [
     Execute,
     RequireTestEnds,
+    HoldTampering,
     CapOutput,
     IgnorePattern,
     ClearMetadataPreprocessor,

@@ -48,6 +48,17 @@ HA_IGNORES_HEALTH = """class HealthAwareBalancer(Balancer):
 """
 
 
+SHADOW_INT = """class int(int):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+# YOUR CODE HERE
+raise NotImplementedError()
+"""
+
+
 def _with_cells(released: dict, edit: dict[str, str | None]) -> dict:
     """A copy of a notebook with cells (by grade id) replaced, or deleted when the value is None."""
     notebook = json.loads(json.dumps(released))
@@ -75,8 +86,10 @@ BAD = {
         6,
     ),
     "flood": ({"ha-answer": None}, 3, 6),  # the flood is added to the rr answer below
-    "patched_helpers": ({"rr-answer": None}, 1, 6),  # visible fooled (1), hidden not (0 of 2)
+    "patched_helpers": ({"rr-answer": None}, 0, 0),  # held for a person from rr-answer on
     "patched_errors": ({"ha-answer": None}, 3, 0),
+    "shadows_int": ({"rr-answer": SHADOW_INT}, 0, 0),  # blank, with an int whose == is always true
+    "replays_mark": ({"rr-answer": None}, 0, 0),
     "escape": ({"rr-answer": None}, 3, 6),
 }
 FLOOD = "\nprint('x' * 100_000_000)\n"
@@ -93,6 +106,7 @@ _check.equal = lambda *a, **k: print("✔ (faked)")
 _check.picks = lambda *a, **k: _Yes()
 """
 PATCH_ERRORS = (Path(__file__).parent / "attacks" / "swallow_errors.py").read_text()
+REPLAY_MARK = (Path(__file__).parent / "attacks" / "replay_mark.py").read_text()
 ESCAPE = """
 from pathlib import Path
 
@@ -176,6 +190,7 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "flood": {"rr-answer": answers["rr-answer"] + FLOOD},
         "patched_helpers": {"rr-answer": RR_WRONG + PATCH_HELPERS},
         "patched_errors": {"ha-answer": HA_IGNORES_HEALTH + PATCH_ERRORS},
+        "replays_mark": {"rr-answer": RR_WRONG + REPLAY_MARK},
         "escape": {"rr-answer": answers["rr-answer"] + ESCAPE.format(course=str(course))},
     }
     for student, (edit, _, _) in BAD.items():
@@ -244,7 +259,10 @@ NOTES = {
     "edited_test": "the test cell rr-visible was edited: it was graded as originally written",
     "edited_readonly": "the read-only cell imports was edited: it was graded as originally written",
     "flood": "the output of cell rr-answer was too long and was cut",
-    "patched_errors": "test cell ha-visible did not run to its end: no marks",
+    "patched_errors": "held for a person to check, because cell ha-answer uses `get_ipython`",
+    "patched_helpers": "held for a person to check, because cell rr-answer patches `_check.equal`",
+    "shadows_int": "because cell rr-answer redefines the built-in `int`",
+    "replays_mark": "cell rr-answer uses `get_ipython`",
     "badjson": "is not a valid notebook",
     "missing": "was handed in",
 }
@@ -264,7 +282,7 @@ def test_clean_submissions_get_no_note(klass: dict) -> None:
 
 def test_hidden_tests_are_not_fooled_by_patched_helpers_or_hidden_errors(klass: dict) -> None:
     helpers = _cell_scores(klass["room"], "patched_helpers")
-    assert helpers["rr-visible"] == 1 and helpers["rr-hidden"] == 0
+    assert helpers["rr-visible"] == 0 and helpers["rr-hidden"] == 0
     errors = _cell_scores(klass["room"], "patched_errors")
     assert all(v == 0 for k, v in errors.items() if k.startswith("ha-") and k != "ha-answer")
 

@@ -8,8 +8,20 @@ from nbclient import NotebookClient
 from nbgrader.utils import determine_grade
 
 from scalelab.guards import CapOutput, MarkTestEnds, RequireTestEnds
+from scalelab.integrity import HELD, HoldTampering
 
-SWALLOW = (Path(__file__).parent / "attacks" / "swallow_errors.py").read_text()
+ATTACKS = Path(__file__).parent / "attacks"
+SWALLOW = (ATTACKS / "swallow_errors.py").read_text()
+REPLAY = (ATTACKS / "replay_mark.py").read_text()
+FORGE = (ATTACKS / "forge_mark.py").read_text()
+
+
+class PrefixOnlyGuard(RequireTestEnds):
+    """A broken guard, to show the tests would catch it: it accepts any mark with the right prefix."""
+
+    @staticmethod
+    def reached(outputs: list, secret: str) -> bool:
+        return any("scalelab-test-end:" in o.get("text", "") for o in outputs)
 
 
 def _notebook(answer: str, test: str) -> nbformat.NotebookNode:
@@ -25,12 +37,17 @@ def _notebook(answer: str, test: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(answer), test_cell])
 
 
-def _grade(nb: nbformat.NotebookNode, guarded: bool) -> float:
+def _grade(
+    nb: nbformat.NotebookNode, guarded: bool, guard: type = RequireTestEnds, held: bool = False
+) -> float:
+    """The test cell's marks after execution, with the test-end guard and the integrity review."""
     if guarded:
         nb, _ = MarkTestEnds().preprocess(nb, {})
     NotebookClient(nb, allow_errors=True, kernel_name="python3", timeout=30).execute()
     if guarded:
-        nb, _ = RequireTestEnds().preprocess(nb, {})
+        nb, _ = guard().preprocess(nb, {})
+    if held:
+        nb, _ = HoldTampering().preprocess(nb, {})
     return determine_grade(nb.cells[1])[0]
 
 
@@ -43,9 +60,35 @@ def test_swallowed_errors_fool_plain_nbgrader_but_not_the_guard(guarded: bool) -
         assert nb.cells[1].source == "assert 1 + 1 == 3, 'wrong answer'"  # mark line removed
 
 
+@pytest.mark.parametrize(("guard", "marks"), [(RequireTestEnds, 0), (PrefixOnlyGuard, 2)])
+def test_a_forged_mark_with_the_right_prefix_earns_nothing(guard: type, marks: float) -> None:
+    # The broken guard's 2 marks show the attack works: a guard checking only the prefix would fail.
+    nb = _notebook(FORGE, "assert 1 + 1 == 3, 'wrong answer'")
+    assert _grade(nb, guarded=True, guard=guard) == marks
+
+
+def test_a_mark_replayed_from_the_cell_source_fools_the_guard_but_is_held() -> None:
+    # In one process the guard cannot tell a replayed mark from a real one (TEACHING.md says so) …
+    fooled = _notebook(REPLAY, "assert 1 + 1 == 3, 'wrong answer'")
+    assert _grade(fooled, guarded=True) == 2
+    # … so the integrity review reads the answer cell and holds the marks for a person.
+    held = _notebook(REPLAY, "assert 1 + 1 == 3, 'wrong answer'")
+    held.cells[0].metadata["nbgrader"] = {
+        "grade": False,
+        "solution": True,
+        "locked": False,
+        "grade_id": "answer",
+        "schema_version": 3,
+    }
+    assert _grade(held, guarded=True, held=True) == 0
+    error = held.cells[1].outputs[-1]
+    assert error.ename == HELD
+    assert "cell answer uses `get_ipython`" in error.evalue
+
+
 def test_an_honest_pass_keeps_its_marks_and_its_output() -> None:
     nb = _notebook("x = 2", "assert x == 2\nprint('checked')")
-    assert _grade(nb, guarded=True) == 2
+    assert _grade(nb, guarded=True, held=True) == 2
     assert nb.cells[1].outputs[0].text == "checked\n"
 
 

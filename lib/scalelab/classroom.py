@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 
 from scalelab.grading import ROOT, graded_cells, nbgrader_path
+from scalelab.integrity import HELD
 
 Progress = Callable[[int, int, str], None]
 
@@ -394,7 +395,7 @@ def _edits(released: Path, submitted: Path) -> list[str]:
 
 def _incidents(graded: Path) -> list[str]:
     """What happened while grading that a student should hear about, by cell."""
-    notes = []
+    notes, held, held_points = [], "", 0.0
     for grade_id, cell in graded_cells(graded).items():
         for output in cell.get("outputs", []):
             name = output.get("ename", "")
@@ -402,8 +403,13 @@ def _incidents(graded: Path) -> list[str]:
                 notes.append(f"cell {grade_id} ran too long and was stopped")
             elif name == "GradingError":
                 notes.append(f"test cell {grade_id} did not run to its end: no marks")
+            elif name == HELD:
+                held = output["evalue"]
+                held_points += float(cell["metadata"]["nbgrader"].get("points", 0))
             elif "characters cut by the grader" in "".join(output.get("text", "")):
                 notes.append(f"the output of cell {grade_id} was too long and was cut")
+    if held:
+        notes.insert(0, f"{held} ({held_points:g} points held)")
     return notes
 
 

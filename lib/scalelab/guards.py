@@ -48,16 +48,19 @@ class RequireTestEnds(NbGraderPreprocessor):
     feedback show the test cell as the teacher wrote it.
     """
 
+    @staticmethod
+    def reached(outputs: list[NotebookNode], secret: str) -> bool:
+        """Whether the cell printed its mark, secret included (a right prefix alone is forged)."""
+        mark = f"scalelab-test-end:{secret}"
+        return any(o.output_type == "stream" and mark in o.get("text", "") for o in outputs)
+
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         for cell in nb.cells:
             found = _MARK_RE.search(cell.source) if _is_test_cell(cell) else None
             if found is None:
                 continue
             cell.source = cell.source[: found.start()]
-            mark = f"scalelab-test-end:{found.group(1)}"
-            reached = any(
-                o.output_type == "stream" and mark in o.get("text", "") for o in cell.outputs
-            )
+            reached = self.reached(cell.outputs, found.group(1))
             outputs = []
             for output in cell.outputs:
                 if output.output_type == "stream":

@@ -1,0 +1,376 @@
+"""Hold for a person the marks of a submission that redefines built-ins or reaches into the grader.
+
+nbgrader runs a student's cells and the teacher's tests in one Python process, so an answer cell can
+change what the tests rely on: rebind ``int`` to a class whose ``==`` is always true, make ``abs``
+return 0, replace the ``check`` helpers, read the grader's secret test-end mark back from the history
+of cell sources, or patch how IPython runs a cell. No test written in that same process can be made
+safe against all of it. What can be done is to *notice*: before a submission's marks are saved, every
+cell the student wrote is read (not run) and anything that
+
+- rebinds a built-in name (``int = …``, ``def abs(…)``, ``from numpy import *``, ``builtins.abs = …``),
+- rebinds or patches a name the read-only and test cells import (``check = …``, ``check.equal = …``),
+- reaches into the grader (``get_ipython``, ``In``/``_ih``/``_i3``, ``sys._getframe``, ``gc``,
+  ``inspect``, ``ctypes``, ``eval``/``exec``, ``globals()``, ``__import__``, the modules of IPython,
+  nbgrader and nbclient, or the text of the secret mark)
+
+is named, and every test cell that runs after the first such cell is held: it scores 0 with an error
+that says why, until a person has looked (``scalelab teach mark`` can then give the marks back). The
+autograde table and the feedback page name the cell and what it did.
+
+The check reads source, so code can still hide from it (a string decoded at run time, say): it raises
+the bar and makes tampering visible, it is not a proof (TEACHING.md says what grading cannot prevent).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from dataclasses import dataclass
+
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import is_grade, is_locked, is_solution
+
+HELD = "HeldForReview"
+"""The ``ename`` of the error a held test cell carries (classroom notes and score tables read it)."""
+
+BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+# Names IPython keeps in the user namespace for the history of inputs and outputs.
+_HISTORY = re.compile(r"^(In|Out|_ih|_oh|_dh|_i{1,3}|_i\d+|_\d+|__|___)$")
+_GRADER_MODULES = frozenset(
+    {
+        "builtins",
+        "ctypes",
+        "gc",
+        "importlib",
+        "inspect",
+        "IPython",
+        "ipykernel",
+        "jupyter_client",
+        "nbclient",
+        "nbconvert",
+        "nbformat",
+        "nbgrader",
+        "traitlets",
+        "zmq",
+    }
+)
+_GRADER_SUBMODULES = ("scalelab.guards", "scalelab.integrity", "scalelab.grading")
+_GRADER_CALLS = frozenset(
+    {"eval", "exec", "compile", "globals", "vars", "__import__", "breakpoint"}
+)
+_GRADER_NAMES = frozenset({"get_ipython", "__builtins__", "__loader__", "__spec__"})
+_SYS_HOOKS = frozenset(
+    {
+        "modules",
+        "_getframe",
+        "settrace",
+        "setprofile",
+        "excepthook",
+        "displayhook",
+        "stdout",
+        "stderr",
+        "__stdout__",
+        "__stderr__",
+        "meta_path",
+        "path_hooks",
+        "addaudithook",
+    }
+)
+# Attributes that lead from any object to frames, globals, code or every class in the process.
+_ESCAPE_ATTRIBUTES = frozenset(
+    {
+        "__globals__",
+        "__builtins__",
+        "__code__",
+        "__closure__",
+        "__subclasses__",
+        "__bases__",
+        "__mro__",
+        "__dict__",
+        "__getattribute__",
+        "__import__",
+        "__loader__",
+        "__self__",
+        "f_back",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "tb_frame",
+        "gi_frame",
+        "cr_frame",
+    }
+)
+_SECRETS = ("scalelab-test-end", "BEGIN HIDDEN TESTS")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a cell does that a person should look at."""
+
+    cell: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"cell {self.cell} {self.what}"
+
+
+def _python(source: str) -> tuple[ast.Module, bool] | None:
+    """The cell as Python, and whether IPython had to translate it (``%magic``, ``!shell`` lines).
+
+    None when even IPython cannot read it: such a cell fails on its own when it runs.
+    """
+    try:
+        return ast.parse(source), False
+    except SyntaxError:
+        pass
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return ast.parse(TransformerManager().transform_cell(source)), True
+    except Exception:  # noqa: BLE001 (SyntaxError, or anything IPython raises on odd input)
+        return None
+
+
+# Magics that only time or show code: their argument is read as Python like the rest of the cell.
+_TIMING_MAGICS = frozenset({"time", "timeit", "prun"})
+
+
+def _magic(node: ast.Call) -> tuple[str, str] | None:
+    """``(name, argument)`` of a call IPython writes for a magic: ``get_ipython().run_line_magic(…)``."""
+    func = node.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("run_line_magic", "run_cell_magic", "system", "getoutput")
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "get_ipython"
+        and node.args
+        and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)
+    ):
+        if func.attr in ("system", "getoutput"):
+            return "!", node.args[0].value
+        return node.args[0].value, "\n".join(a.value for a in node.args[1:])
+    return None
+
+
+def _module_of(node: ast.AST) -> str | None:
+    """``a.b`` for the expression ``a.b`` made of names only, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return ".".join([node.id, *reversed(parts)])
+    return None
+
+
+class _Reader(ast.NodeVisitor):
+    """Collects findings in one cell. ``protected`` are the names the teacher's cells import."""
+
+    def __init__(self, protected: dict[str, str], imported: set[str], magics: bool) -> None:
+        self.protected = protected
+        self.imported = imported
+        self.magics = magics  # the tree is IPython's translation: its magic calls are expected
+        self.found: list[str] = []
+        self.depth = 0  # 0 at the top level of the cell; inside a def or class more
+
+    def note(self, what: str) -> None:
+        if what not in self.found:
+            self.found.append(what)
+
+    def bind(self, name: str, how: str, origin: str | None = None) -> None:
+        """``name`` is bound at the top level; ``origin`` is what an import binds it to."""
+        if name in BUILTIN_NAMES:
+            self.note(f"{how} the built-in `{name}`")
+        elif name in self.protected and origin != self.protected[name]:
+            self.note(f"{how} `{name}`, which the tests import")
+
+    # -- names bound at the top level, or declared global -----------------------------------
+    def _scoped(self, node: ast.AST) -> None:
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        if self.depth == 0:
+            self.bind(node.name, "redefines")
+        self._scoped(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self.visit_FunctionDef(node)  # type: ignore[arg-type]
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if self.depth == 0:
+            self.bind(node.name, "redefines")
+        self._scoped(node)
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._scoped(node)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            self.bind(name, "declares global")
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Store | ast.Del) and self.depth == 0:
+            self.bind(node.id, "rebinds" if isinstance(node.ctx, ast.Store) else "deletes")
+        elif isinstance(node.ctx, ast.Load) and (
+            node.id in _GRADER_NAMES or node.id in _GRADER_CALLS or _HISTORY.match(node.id)
+        ):
+            self.note(f"uses `{node.id}`")
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._imported(alias.name)
+            if self.depth == 0:
+                name, origin = _bound_by(node, alias)
+                self.bind(name, "rebinds", origin)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        self._imported(module)
+        for alias in node.names:
+            if alias.name == "*":
+                self.note(f"imports * from `{module}`")
+            else:
+                self._imported(f"{module}.{alias.name}")
+                if self.depth == 0:
+                    name, origin = _bound_by(node, alias)
+                    self.bind(name, "rebinds", origin)
+
+    def _imported(self, module: str) -> None:
+        top = module.split(".")[0]
+        if top in _GRADER_MODULES or module.startswith(_GRADER_SUBMODULES):
+            self.note(f"imports `{module}`")
+
+    # -- attributes: patching modules, sys hooks, ways out to frames and globals ----------------
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        dotted = _module_of(node)
+        if node.attr in _ESCAPE_ATTRIBUTES:
+            self.note(f"uses `.{node.attr}`")
+        elif dotted and dotted.startswith("sys.") and node.attr in _SYS_HOOKS:
+            self.note(f"uses `{dotted}`")
+        if isinstance(node.ctx, ast.Store | ast.Del) and isinstance(node.value, ast.Name):
+            base = node.value.id
+            if base in self.protected or base in BUILTIN_NAMES or base in self.imported:
+                self.note(f"patches `{base}.{node.attr}`")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        magic = _magic(node) if self.magics else None
+        if magic is not None:
+            name, argument = magic
+            if name == "!":
+                self.note(f"runs the shell command `!{argument}`")
+                return
+            if name not in _TIMING_MAGICS:
+                self.note(f"uses the magic %{name}")
+                return
+            read = _python(argument)
+            if read is not None:
+                self.visit(read[0])
+            return
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in ("setattr", "delattr") and node.args:
+            target = node.args[0]
+            if isinstance(target, ast.Name) and (
+                target.id in self.protected or target.id in self.imported
+            ):
+                self.note(f"patches `{target.id}` with {func.id}()")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and any(s in node.value for s in _SECRETS):
+            self.note("quotes the grader's secret marks")
+
+
+def _bound_by(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> tuple[str, str]:
+    """The name an import binds and what it binds it to (``np`` → ``numpy``)."""
+    if isinstance(node, ast.Import):
+        if alias.asname:
+            return alias.asname, alias.name
+        top = alias.name.split(".")[0]
+        return top, top
+    return alias.asname or alias.name, f"{node.module}.{alias.name}"
+
+
+def _imports(tree: ast.Module) -> dict[str, str]:
+    """Names a cell binds with ``import``, and what each is bound to."""
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= dict(_bound_by(node, a) for a in node.names if a.name != "*")
+    return names
+
+
+def _cell_name(cell: NotebookNode, index: int) -> str:
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return grade_id or f"#{index + 1} (added by the student)"
+
+
+def _written_by_student(cell: NotebookNode) -> bool:
+    """Answer cells and cells the student added; test and read-only cells are the teacher's."""
+    return cell.cell_type == "code" and (is_solution(cell) or not is_locked(cell))
+
+
+def _is_test(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
+def review(cells: list[NotebookNode]) -> list[tuple[int, Finding]]:
+    """What each cell the student wrote does that a person should look at, with its index."""
+    protected: dict[str, str] = {}
+    imported: set[str] = set()
+    for cell in cells:
+        if cell.cell_type == "code" and not _written_by_student(cell):
+            read = _python(cell.source)
+            if read is not None:
+                protected |= _imports(read[0])
+    found = []
+    for index, cell in enumerate(cells):
+        if not _written_by_student(cell):
+            continue
+        read = _python(cell.source)
+        if read is None:
+            continue
+        tree, translated = read
+        imported |= set(_imports(tree))
+        reader = _Reader(protected, imported, magics=translated)
+        reader.visit(tree)
+        found += [(index, Finding(_cell_name(cell, index), what)) for what in reader.found]
+    return found
+
+
+def held_reason(found: list[Finding]) -> str:
+    """One sentence for the student and the teacher: which cells did what, grouped by cell."""
+    by_cell: dict[str, list[str]] = {}
+    for f in found:
+        by_cell.setdefault(f.cell, []).append(f.what)
+    what = " and ".join(f"cell {cell} {', '.join(things)}" for cell, things in by_cell.items())
+    return (
+        f"held for a person to check, because {what}: this can change what the tests see, so the "
+        "test cells after it earn nothing until a teacher has looked"
+    )
+
+
+class HoldTampering(NbGraderPreprocessor):
+    """After execution: test cells that run after a cell that tampers score 0, held for a person."""
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        found = review(nb.cells)
+        if not found:
+            return nb, resources
+        first = found[0][0]
+        for cell in nb.cells[first + 1 :]:
+            if _is_test(cell):
+                cell.outputs.append(
+                    NotebookNode(
+                        output_type="error",
+                        ename=HELD,
+                        evalue=held_reason([f for _, f in found]),
+                        traceback=[],
+                    )
+                )
+        return nb, resources

@@ -1,0 +1,167 @@
+"""The integrity review names what a submission does to the tests, and leaves honest code alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from submissions import reference_answers
+
+from scalelab.grading import ROOT, assignments
+from scalelab.integrity import HELD, HoldTampering, review
+
+ATTACKS = Path(__file__).parent / "attacks"
+IMPORTS = "from scalelab import Balancer, ServerView, check\nimport numpy as np\n"
+
+
+def _cell(source: str, **nbgrader: object) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    if nbgrader:
+        cell.metadata["nbgrader"] = {"schema_version": 3, **nbgrader}
+    return cell
+
+
+def _notebook(answer: str, added: str | None = None) -> list[nbformat.NotebookNode]:
+    """Read-only imports, an answer cell, maybe a cell the student added, a test cell."""
+    cells = [
+        _cell(IMPORTS, grade=False, solution=False, locked=True, grade_id="imports"),
+        _cell(answer, grade=False, solution=True, locked=False, grade_id="rr-answer"),
+    ]
+    if added is not None:
+        cells.append(_cell(added))
+    cells.append(_cell("check.equal(1, 1)", grade=True, solution=False, locked=True, points=1))
+    cells[-1].metadata.nbgrader["grade_id"] = "rr-visible"
+    return cells
+
+
+TAMPERING = {
+    "an int whose == is always true": (
+        "class int(int):\n    def __eq__(self, other):\n        return True\n",
+        "redefines the built-in `int`",
+    ),
+    "abs that returns zero": ("abs = lambda x: 0.0\n", "rebinds the built-in `abs`"),
+    "a def named like a built-in": ("def isinstance(a, b):\n    return True\n", "`isinstance`"),
+    "built-ins patched through the module": (
+        "import builtins\nbuiltins.abs = lambda x: 0\n",
+        "imports `builtins`",
+    ),
+    "built-ins patched through __builtins__": (
+        "__builtins__.abs = lambda x: 0\n",
+        "`__builtins__`",
+    ),
+    "globals() written to": ("globals()['float'] = str\n", "uses `globals`"),
+    "a global declared in a function": (
+        "def sneaky():\n    global ValueError\n    ValueError = Exception\n",
+        "declares global the built-in `ValueError`",
+    ),
+    "star import from numpy": ("from numpy import *\n", "imports * from `numpy`"),
+    "a built-in replaced by an import": ("from numpy import abs\n", "the built-in `abs`"),
+    "the check helpers replaced": ("check = None\n", "rebinds `check`, which the tests import"),
+    "a check helper patched": ("check.equal = print\n", "patches `check.equal`"),
+    "a check helper patched through its own import": (
+        "from scalelab import check as c\nc.picks = lambda *a: [0]\n",
+        "patches `c.picks`",
+    ),
+    "a check helper patched with setattr": (
+        "setattr(check, 'equal', print)\n",
+        "patches `check` with setattr()",
+    ),
+    "the input history read": ("print(In[-1])\n", "uses `In`"),
+    "a numbered input read": ("x = _i3\n", "uses `_i3`"),
+    "IPython reached": ("get_ipython().run_cell_async = None\n", "uses `get_ipython`"),
+    "frames read": ("import sys\nsys._getframe(1).f_globals\n", "`sys._getframe`"),
+    "the garbage collector searched": ("import gc\ngc.get_objects()\n", "imports `gc`"),
+    "eval": ("eval('1 + 1')\n", "uses `eval`"),
+    "a dynamic import": ("m = __import__('builtins')\n", "uses `__import__`"),
+    "every class reached from an object": (
+        "().__class__.__bases__[0].__subclasses__()\n",
+        "uses `.__subclasses__`",
+    ),
+    "nbgrader imported": ("from nbgrader import utils\n", "imports `nbgrader`"),
+    "the secret mark quoted": (
+        "import re\nre.findall('scalelab-test-end:[0-9a-f]+', '')\n",
+        "quotes the grader's secret marks",
+    ),
+    "an attack from the class test": (
+        (ATTACKS / "swallow_errors.py").read_text(),
+        "uses `get_ipython`",
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", list(TAMPERING))
+def test_tampering_in_an_answer_cell_is_named(attack: str) -> None:
+    source, expected = TAMPERING[attack]
+    found = [str(f) for _, f in review(_notebook(source))]
+    assert any(expected in f and f.startswith("cell rr-answer ") for f in found), found
+
+
+@pytest.mark.parametrize("attack", ["abs that returns zero", "IPython reached"])
+def test_tampering_in_a_cell_the_student_added_is_named_by_position(attack: str) -> None:
+    found = review(_notebook("x = 1\n", added=TAMPERING[attack][0]))
+    assert [i for i, _ in found] == [2]
+    assert found[0][1].cell == "#3 (added by the student)"
+
+
+HONEST = {
+    "the same imports again": "from scalelab import Balancer, ServerView, check\nimport numpy as np",
+    "everyday modules": "import math\nimport random\nfrom collections import deque\n",
+    "a local name like a built-in": "def f(xs):\n    max = 0\n    for x in xs:\n        max = x\n"
+    "    return max\n",
+    "a class attribute": "class RR(Balancer):\n    turn = 0\n    def __init__(self):\n"
+    "        super().__init__()\n        self.turn = 0\n",
+    "a loop variable": "for _ in range(3):\n    pass\nn = len([1, 2])\n",
+    "a class name in a repr": "class A:\n    def __repr__(self):\n"
+    "        return self.__class__.__name__\n",
+    "a magic": "%time x = sum(range(10))\n",
+    "not Python at all": "this is not python (\n",
+}
+
+
+@pytest.mark.parametrize("code", list(HONEST))
+def test_honest_code_is_left_alone(code: str) -> None:
+    assert review(_notebook(HONEST[code])) == []
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_reference_solutions_are_left_alone(name: str) -> None:
+    notebook = nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4)
+    answers = reference_answers(name)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    assert review(notebook.cells) == []
+
+
+def test_test_cells_after_the_first_tampering_are_held_with_the_reason() -> None:
+    cells = [
+        _cell("x = 1", grade=False, solution=True, locked=False, grade_id="a-answer"),
+        _cell("pass", grade=True, solution=False, locked=True, points=1, grade_id="a-test"),
+        _cell("abs = len", grade=False, solution=True, locked=False, grade_id="b-answer"),
+        _cell("pass", grade=True, solution=False, locked=True, points=2, grade_id="b-test"),
+        _cell("pass", grade=True, solution=False, locked=True, points=1, grade_id="c-test"),
+    ]
+    for cell in cells:
+        cell.outputs = []
+    nb, _ = HoldTampering().preprocess(nbformat.v4.new_notebook(cells=cells), {})
+    held = [c.metadata.nbgrader["grade_id"] for c in nb.cells if c.outputs]
+    assert held == ["b-test", "c-test"]
+    error = nb.cells[3].outputs[0]
+    assert error.ename == HELD
+    assert "because cell b-answer rebinds the built-in `abs`:" in error.evalue
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("%time abs = len\n", "rebinds the built-in `abs`"),
+        ("%run attack.py\n", "uses the magic %run"),
+        ("!cat solutions/*\n", "runs the shell command `!cat solutions/*`"),
+        ("x = 1\nget_ipython().run_line_magic('time', 'x')\n", "uses `get_ipython`"),
+    ],
+)
+def test_magics_are_read_too(source: str, expected: str) -> None:
+    found = [str(f) for _, f in review(_notebook(source))]
+    assert any(expected in f for f in found), found
