@@ -1,0 +1,76 @@
+"""Every assertion in an exercise's test cells says what came back, not only what was wanted.
+
+A learner reads a failing test's message and nothing else (hidden tests are not shown), so a bare
+``assert`` or one whose message is a fixed sentence cannot tell them what their code returned.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+
+import pytest
+
+from scalelab.grading import ROOT, assignments
+
+MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+
+
+def test_cells() -> list[tuple[str, str, str]]:
+    """(assignment, grade_id, source) of every graded test cell of every solution notebook."""
+    cells = []
+    for name in assignments():
+        notebook = json.loads((ROOT / "solutions" / name / f"{name}.ipynb").read_text("utf-8"))
+        for cell in notebook["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if cell["cell_type"] == "code" and meta.get("grade") and not meta.get("solution"):
+                cells.append((name, meta["grade_id"], "".join(cell["source"])))
+    return cells
+
+
+test_cells.__test__ = False  # a helper, not a test
+
+
+def silent_asserts(source: str) -> list[str]:
+    """The asserts and AssertionErrors in ``source`` whose message has no formatted value in it."""
+    tree = ast.parse(MAGIC.sub("", source))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            message = node.msg
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "AssertionError"
+        ):
+            message = node.args[0] if node.args else None
+        else:
+            continue
+        formatted = message is not None and any(
+            isinstance(part, ast.FormattedValue | ast.Name | ast.Call) for part in ast.walk(message)
+        )
+        if not formatted:
+            found.append(f"line {node.lineno}: {ast.get_source_segment(source, node) or ''}"[:120])
+    return found
+
+
+@pytest.mark.parametrize(("name", "grade_id", "source"), test_cells(), ids=lambda v: str(v)[:30])
+def test_every_assertion_says_what_came_back(name: str, grade_id: str, source: str) -> None:
+    assert silent_asserts(source) == [], f"{name} {grade_id}"
+
+
+@pytest.mark.parametrize(
+    ("source", "silent"),
+    [
+        ("assert x == 1", True),
+        ('assert x == 1, "x must be 1"', True),
+        ('raise AssertionError("wrong")', True),
+        ("raise AssertionError()", True),
+        ('assert x == 1, f"expected 1, got {x!r}"', False),
+        ('raise AssertionError(f"expected 1, got {x!r}")', False),
+        ("%matplotlib inline\nassert x == 1, f'got {x}'", False),
+    ],
+)
+def test_silent_asserts_are_found(source: str, silent: bool) -> None:
+    assert bool(silent_asserts(source)) == silent
