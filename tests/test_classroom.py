@@ -201,7 +201,7 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
         f"from roster to grading {time.monotonic() - started:.1f} s"
     )
     for o in outcomes.values():
-        print(f"  {o.student:<16} {o.summary():<20} {o.note}")
+        print(f"  {o.student:<16} {o.summary():<44} {o.note}")
     room.mark(NAME, "good", "redundancy-answer", 2, comment="Right: VRRP with a floating IP.")
     pages = room.feedback(NAME)
     grades = list(csv.DictReader(room.export(base / "grades.csv").open()))

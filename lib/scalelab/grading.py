@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,7 +168,7 @@ def written_answers(notebook: Path) -> list[float]:
     ]
 
 
-def score_table(scores: list[Score], written: list[float] = ()) -> str:
+def score_table(scores: list[Score], written: Sequence[float] = ()) -> str:
     """A plain-text table: one row per graded cell, then the total, then the points of the
     ``written`` answers (their points each), which wait for a person."""
     width = max([len(s.cell) for s in scores] + [8])
