@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -166,11 +167,16 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     room.collect(NAME)
 
-    # 2. From an LMS download.
+    # 2. From an LMS download: a zip whose name has an underscore, with a folder inside.
     downloads = base / "downloads"
     lms = downloads / f"{NAME}_lms_student_attempt_2026-11-20-10-00-00_{NAME}.ipynb"
     write_submission(course / "exercises" / NAME / f"{NAME}.ipynb", answers, lms)
-    room.zip_collect(NAME, [lms])
+    with zipfile.ZipFile(downloads / "gradebook_download.zip", "w") as z:
+        z.write(lms, f"gradebook_download/{lms.name}")
+    collected = room.zip_collect(NAME, [downloads / "gradebook_download.zip"])
+    assert collected.filed == {
+        f"gradebook_download.zip/gradebook_download/{lms.name}": "lms_student"
+    }
 
     # 3. Straight into submitted/, as a teacher unpacking files by hand would: the good and the bad.
     def hand_in(student: str, notebook: dict | str | None) -> None:
@@ -210,7 +216,7 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
         f"from roster to grading {time.monotonic() - started:.1f} s"
     )
     for o in outcomes.values():
-        print(f"  {o.student:<16} {o.summary():<20} {o.note}")
+        print(f"  {o.student:<16} {o.summary():<44} {o.note}")
     room.mark(NAME, "good", "redundancy-answer", 2, comment="Right: VRRP with a floating IP.")
     pages = room.feedback(NAME)
     grades = list(csv.DictReader(room.export(base / "grades.csv").open()))
@@ -357,5 +363,9 @@ def test_a_bad_roster_and_a_wrong_hand_grade_are_refused_clearly(
         klass["room"].mark(NAME, "alice", "redundancy-answer", 1)
     with pytest.raises(ClassroomError, match="no roster file"):
         klass["room"].import_roster(tmp_path / "nope.csv")
-    assert klass["outcomes"]["good"].summary() == "9/9 (+2 by hand)"
+    assert klass["outcomes"]["good"].summary() == "9/9 autograded · 2 points to grade by hand"
+    assert klass["room"].outcome(NAME, "good").summary() == "9/9 autograded · by hand 2/2"
+    # a deleted test cell is left unscored by nbgrader (needs_manual_grade), but it is no written answer
+    deleted = "8/9 autograded · 2 points to grade by hand"
+    assert klass["outcomes"]["deleted"].summary() == deleted
     assert klass["outcomes"]["badjson"].summary() == "not graded"

@@ -31,7 +31,31 @@ def test_grade_prints_a_table_and_leaves_the_notebook_alone(
     out = capsys.readouterr().out
     assert "qps-visible  0/1 ✘  NotImplementedError" in out
     assert "total        0/3" in out
+    assert "by a person" not in out  # 00-welcome has no written answer
     assert hashlib.sha256(notebook.read_bytes()).hexdigest() == before
+
+
+def test_grade_says_how_many_points_wait_for_a_person(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    notebook = tmp_path / "01-single-server.ipynb"
+    notebook.write_bytes(
+        (ROOT / "exercises" / "01-single-server" / "01-single-server.ipynb").read_bytes()
+    )
+    assert cli.grade([notebook]) == 0
+    out = capsys.readouterr().out
+    assert "total             0/6\n+ 2 points for 1 written answer, graded by a person " in out
+    assert "(not counted here)" in out
+
+
+def test_grade_explains_a_copy_of_the_course_without_hidden_tests(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "assignments", lambda: [])  # a student repository: no solutions/
+    assert cli.grade([]) == 1
+    assert "has no solutions/ folder (the hidden tests), so it cannot grade" in (
+        capsys.readouterr().out
+    )
 
 
 def test_grade_explains_an_unknown_notebook(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -1,9 +1,12 @@
 """The project's own files agree with each other: dependencies, make targets, CI entry point."""
 
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +56,52 @@ def test_readme_names_the_two_commands_and_every_make_verb() -> None:
         assert f"make {verb}" in readme, f"README does not mention make {verb}"
 
 
-def test_learner_work_and_grading_state_are_git_ignored() -> None:
-    ignored = (ROOT / ".gitignore").read_text().split()
-    for entry in ("/my-work/", "/gradebook.db", "/submitted/", "/autograded/", "/feedback/"):
-        assert entry in ignored
+#: What a teacher's class leaves in the course folder: none of it may be committed by `git add -A`.
+TEACHER_DATA = [
+    "gradebook.db",
+    "gradebook.db-journal",
+    "gradebook.db-wal",
+    "roster.csv",
+    "grades.csv",
+    "gradebook_download.zip",
+    "nbgrader.log",
+    "submitted/leej/05-load-balancer/05-load-balancer.ipynb",
+    "autograded/leej/05-load-balancer/05-load-balancer.ipynb",
+    "autograded/05-load-balancer-notes.json",
+    "feedback/leej/05-load-balancer/05-load-balancer.html",
+    "downloaded/05-load-balancer/archive/gradebook_download.zip",
+    "downloaded/05-load-balancer/extracted/x/05-load-balancer_leej_attempt_1_x.ipynb",
+    "exchange/scalelab/inbound/leej+05-load-balancer+2026/05-load-balancer.ipynb",
+    "release/05-load-balancer/05-load-balancer.ipynb",
+    "my-work/05-load-balancer/05-load-balancer.ipynb",
+]
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_git_add_all_never_takes_a_teachers_student_data(tmp_path: Path) -> None:
+    shutil.copy(ROOT / ".gitignore", tmp_path)
+    for path in TEACHER_DATA:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("student data")
+    # the course's own files at the same depths are still committed
+    for path in ("solutions/05-load-balancer/data.csv", "tests/roster.csv", "course/x.ipynb"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("course file")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    assert _git(tmp_path, "ls-files").split() == [
+        ".gitignore",
+        "course/x.ipynb",
+        "solutions/05-load-balancer/data.csv",
+        "tests/roster.csv",
+    ]
+
+
+def test_no_committed_file_is_ignored() -> None:
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    assert _git(ROOT, "ls-files", "-ci", "--exclude-standard") == ""

@@ -20,8 +20,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -38,24 +39,55 @@ class ClassroomError(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What autograding did with one student's submission."""
+    """What grading gave one student's submission, automatic and hand marks apart.
+
+    ``score`` and ``max_score`` are the autograded points (the test cells); ``hand_score`` the points
+    a teacher gave by hand so far, out of ``hand_max`` for the answers graded by hand, and
+    ``hand_waiting`` the points of the answers no one has marked yet. ``hand_review`` are hand-marked
+    points nbgrader asks to be looked at again, because the submission was regraded after marking.
+    """
 
     student: str
     score: float | None
     max_score: float
     note: str = ""
-    hand_points: float = 0.0
+    hand_score: float = 0.0
+    hand_max: float = 0.0
+    hand_waiting: float = 0.0
+    hand_review: float = 0.0
 
     @property
     def graded(self) -> bool:
         return self.score is not None
 
     def summary(self) -> str:
-        """``9/9 autograded (+2 by hand)``, or ``not graded``."""
+        """``9/9 autograded · by hand 2/2``, ``9/9 autograded · 2 points to grade by hand``, or
+        ``not graded``."""
         if self.score is None:
             return "not graded"
-        auto = f"{self.score:g}/{self.max_score - self.hand_points:g}"
-        return auto + (f" (+{self.hand_points:g} by hand)" if self.hand_points else "")
+        parts = [f"{self.score:g}/{self.max_score:g} autograded"]
+        marked = self.hand_max - self.hand_waiting
+        if marked:
+            review = " (to review)" if self.hand_review else ""
+            parts.append(f"by hand {self.hand_score:g}/{marked:g}{review}")
+        if self.hand_waiting:
+            points = "point" if self.hand_waiting == 1 else "points"
+            parts.append(f"{self.hand_waiting:g} {points} to grade by hand")
+        return " · ".join(parts)
+
+
+@dataclass
+class Collected:
+    """What ``zip_collect`` did with each file of a download, by its path (``x.zip/folder/file``)."""
+
+    filed: dict[str, str] = field(default_factory=dict)  # file → the student it was filed under
+    skipped: dict[str, str] = field(default_factory=dict)  # file → why it was not filed
+    notes: dict[str, str] = field(default_factory=dict)  # filed file → what to look at
+
+    @property
+    def notebooks_left(self) -> list[str]:
+        """Notebooks that were not filed: attempts no one will grade unless the teacher acts."""
+        return [f for f in self.skipped if f.endswith(".ipynb")]
 
 
 def _digest(path: Path) -> str:
@@ -164,13 +196,72 @@ class Classroom:
         """Copy submissions from the exchange into ``submitted/``."""
         self.nbgrader("collect", name, "--update")
 
-    def zip_collect(self, name: str, downloads: Iterable[Path]) -> None:
-        """Take an LMS download (files named ``…_<student>_attempt_<time>_<file>``) into ``submitted/``."""
+    def zip_collect(self, name: str, downloads: Iterable[Path]) -> Collected:
+        """Take an LMS download (a zip, or files named ``…_<student>_attempt_<time>_<file>``) into
+        ``submitted/``, matching file names only (:mod:`scalelab.lms`); say what happened to each file.
+
+        Downloads accumulate in ``downloaded/<name>/archive/``: every run files all of them again.
+        """
+        downloads = [Path(d) for d in downloads]
+        for path in downloads:
+            if not path.is_file():
+                raise ClassroomError(
+                    f"no file {path}: give the LMS download (a .zip file, or the notebooks themselves)"
+                )
+            if path.suffix == ".zip" and not zipfile.is_zipfile(path):
+                raise ClassroomError(f"{path} is not a zip file")
         archive = self.root / "downloaded" / name / "archive"
         archive.mkdir(parents=True, exist_ok=True)
         for path in downloads:
-            shutil.copy2(path, archive / Path(path).name)
-        self.nbgrader("zip_collect", name, "--force")
+            shutil.copy2(path, archive / path.name)
+        log = self.nbgrader("zip_collect", name, "--force", "--log-level=INFO")
+        return self._collected(name, log)
+
+    def _collected(self, name: str, log: str) -> Collected:
+        """Read the collector's log lines (:data:`scalelab.lms.MARK`) into a report."""
+        from nbgrader.utils import parse_utc
+
+        from scalelab.lms import MARK
+
+        extracted = self.root / "downloaded" / name / "extracted"
+        zips = {p.stem: p.name for p in (self.root / "downloaded" / name / "archive").glob("*.zip")}
+
+        def shown(path: str) -> str:
+            parts = Path(path).relative_to(extracted).parts
+            if len(parts) > 1 and parts[0] in zips:
+                parts = (zips[parts[0]], *parts[1:])
+            return "/".join(parts)
+
+        report = Collected()
+        latest: dict[tuple[str, str], tuple[object, str]] = {}
+        for line in log.splitlines():
+            if MARK not in line:
+                continue
+            entry = json.loads(line.split(MARK, 1)[1])
+            path = shown(entry["file"])
+            if entry.get("skipped"):
+                report.skipped[path] = entry["skipped"]
+                continue
+            student, file_id = entry["student"], entry.get("file_id") or ""
+            report.filed[path] = student
+            when = parse_utc(entry["timestamp"]) if entry.get("timestamp") else None
+            key = (student, Path(file_id).name)
+            if key in latest and when and latest[key][0]:
+                # nbgrader keeps the newest attempt (the later one on a tie)
+                older, newer = sorted([latest[key], (when, path)], key=lambda t: t[0])
+                report.filed.pop(older[1])
+                report.skipped[older[1]] = (
+                    f"an older attempt by {student}: the one of {newer[0]} was filed"
+                )
+                latest[key] = newer
+            else:
+                latest[key] = (when, path)
+            if key[1] != f"{name}.ipynb":
+                report.notes[path] = (
+                    f"filed as {key[1]}, not {name}.ipynb: rename it in "
+                    f"submitted/{student}/{name}/ or it cannot be graded"
+                )
+        return report
 
     def submissions(self, name: str) -> list[str]:
         """Students with a folder for ``name`` in ``submitted/``."""
@@ -238,16 +329,36 @@ class Classroom:
             shutil.copytree(graded, target)
         notes = _edits(self.root / "exercises" / name / f"{name}.ipynb", notebook)
         notes += _incidents(self.root / "autograded" / student / name / f"{name}.ipynb")
-        with self.gradebook() as gb:
-            submission = gb.find_submission(name, student)
-            score, best = float(submission.score), float(submission.max_score)
-        return Outcome(student, score, best, "; ".join(notes), self._hand_points(name))
+        return self.outcome(name, student, "; ".join(notes))
 
-    def _hand_points(self, name: str) -> float:
-        """Points of the free-text answers, which a teacher grades by hand."""
+    def outcome(self, name: str, student: str, note: str = "") -> Outcome:
+        """A graded submission's marks from the gradebook: autograded, given by hand, still waiting.
+
+        Test (code) cells are autograded: one nbgrader left unscored, as a deleted test cell, counts
+        0 unless a teacher gives it points. Free-text (markdown) answers are graded by hand, and wait
+        while they have no hand mark: nbgrader's ``needs_manual_grade`` cannot say so, as a regrade
+        sets it again on every marked answer (for review), and on a deleted test cell.
+        """
+        from nbgrader.api import MissingEntry
+
         with self.gradebook() as gb:
-            cells = [c for nb in gb.find_assignment(name).notebooks for c in nb.grade_cells]
-            return float(sum(c.max_score for c in cells if c.cell_type == "markdown"))
+            try:
+                submission = gb.find_submission(name, student)
+            except MissingEntry:
+                raise ClassroomError(f"no graded submission of {name} by {student}") from None
+            auto = auto_max = hand = hand_max = waiting = review = 0.0
+            for notebook in submission.notebooks:
+                for g in notebook.grades:
+                    if g.cell_type == "code":
+                        auto, auto_max = auto + g.score, auto_max + g.max_score
+                        continue
+                    hand_max += g.max_score
+                    if g.manual_score is None:
+                        waiting += g.max_score
+                    else:
+                        hand += g.score
+                        review += g.max_score if g.needs_manual_grade else 0
+        return Outcome(student, auto, auto_max, note, hand, hand_max, waiting, review)
 
     def _kernel_environment(self, work: Path) -> dict[str, str]:
         """Make nbgrader start this student's kernel inside a sandbox that sees only ``work``."""
@@ -279,8 +390,10 @@ class Classroom:
         }
 
     def _max_score(self, name: str) -> float:
+        """The autograded points of ``name`` (its test cells)."""
         with self.gradebook() as gb:
-            return float(gb.find_assignment(name).max_score)
+            cells = [c for nb in gb.find_assignment(name).notebooks for c in nb.grade_cells]
+            return float(sum(c.max_score for c in cells if c.cell_type == "code"))
 
     def _ungraded(self, name: str, student: str, best: float, note: str) -> Outcome:
         """No gradable notebook: make sure the gradebook holds no half-made submission for it."""
@@ -318,6 +431,7 @@ class Classroom:
                     f"{question} is worth 0 to {grade.max_score:g} points, got {score:g}"
                 )
             grade.manual_score = score
+            grade.needs_manual_grade = False  # as the Formgrader does when it records a score
             if comment:
                 gb.find_comment(question, name, name, student).manual_comment = comment
             gb.db.commit()

@@ -17,7 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scalelab.grading import ROOT, ScratchCourse, assignments, generate_exercises, score_table
+from scalelab.grading import (
+    ROOT,
+    ScratchCourse,
+    assignments,
+    generate_exercises,
+    score_table,
+    written_answers,
+)
 
 WORKSPACE = ROOT / "my-work"
 
@@ -48,6 +55,13 @@ def _assignment_of(notebook: Path) -> str:
 
 def grade(notebooks: list[Path]) -> int:
     """Print a score table per notebook; return the exit status (0 when everything was graded)."""
+    if not assignments():
+        print(
+            "this copy of the course has no solutions/ folder (the hidden tests), so it cannot "
+            "grade: your teacher grades your notebooks, and the visible tests in each notebook "
+            "still check your answers"
+        )
+        return 1
     if not notebooks:
         notebooks = sorted(WORKSPACE.glob("*/*.ipynb"))
         if not notebooks:
@@ -64,7 +78,8 @@ def grade(notebooks: list[Path]) -> int:
     with _kernel_noise_hidden(), ScratchCourse(sorted(set(by_name.values()))) as course:
         for notebook, name in by_name.items():
             scores = course.autograde(name, {"me": notebook})["me"]
-            print(f"\n{notebook}\n{score_table(scores)}", flush=True)
+            written = written_answers(course.released(name))
+            print(f"\n{notebook}\n{score_table(scores, written)}", flush=True)
     return 0
 
 
@@ -152,10 +167,20 @@ def teach(args: argparse.Namespace) -> int:
                 _count(room.submissions(args.name), "submission") + f" of {args.name} in submitted/"
             )
         elif args.step == "zip-collect":
-            room.zip_collect(args.name, args.files)
+            report = room.zip_collect(args.name, args.files)
+            for path, student in report.filed.items():
+                note = f" ({report.notes[path]})" if path in report.notes else ""
+                print(f"filed   {student} ← {path}{note}")
+            for path, why in report.skipped.items():
+                print(f"skipped {path}: {why}")
             print(
                 _count(room.submissions(args.name), "submission") + f" of {args.name} in submitted/"
             )
+            left = report.notebooks_left
+            if left:
+                verb = "was" if len(left) == 1 else "were"
+                print(f"{_count(left, 'notebook')} {verb} not filed (see 'skipped' above)")
+                return 1
         elif args.step == "autograde":
             if not room.contain:
                 print(
@@ -163,11 +188,15 @@ def teach(args: argparse.Namespace) -> int:
                     "permissions (see TEACHING.md)",
                     file=sys.stderr,
                 )
-            for o in room.autograde(args.name):
-                print(f"{o.student:<16} {o.summary():<28} {o.note}")
+            outcomes = room.autograde(args.name)
+            width = max(len(o.student) for o in outcomes)
+            summary = max(len(o.summary()) for o in outcomes)
+            for o in outcomes:
+                print(f"{o.student:<{width}}  {o.summary():<{summary}}  {o.note}".rstrip())
         elif args.step == "mark":
             room.mark(args.name, args.student, args.question, args.score, args.comment)
-            print(f"{args.student}: {args.question} = {args.score:g}")
+            marks = room.outcome(args.name, args.student).summary()
+            print(f"{args.student}: {args.question} = {args.score:g} → {marks}")
         elif args.step == "feedback":
             print(_count(room.feedback(args.name), "feedback page") + " in feedback/")
         elif args.step == "export":

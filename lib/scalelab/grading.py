@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,8 +159,18 @@ def generate_exercises(dest: Path, root: Path = ROOT) -> list[Path]:
     return written
 
 
-def score_table(scores: list[Score]) -> str:
-    """A plain-text table: one row per graded cell, then the total."""
+def written_answers(notebook: Path) -> list[float]:
+    """The points of each free-text answer of a notebook: graded by a person, not by nbgrader."""
+    return [
+        float(cell["metadata"]["nbgrader"].get("points", 0))
+        for cell in graded_cells(notebook).values()
+        if cell["cell_type"] == "markdown" and cell["metadata"]["nbgrader"].get("grade")
+    ]
+
+
+def score_table(scores: list[Score], written: Sequence[float] = ()) -> str:
+    """A plain-text table: one row per graded cell, then the total, then the points of the
+    ``written`` answers (their points each), which wait for a person."""
     width = max([len(s.cell) for s in scores] + [8])
     lines = [f"{'question':<{width}}  score", f"{'-' * width}  -----"]
     for s in scores:
@@ -169,4 +179,9 @@ def score_table(scores: list[Score]) -> str:
         lines.append(f"{s.cell:<{width}}  {s.score:g}/{s.max_score:g} {mark}{note}")
     total, best = sum(s.score for s in scores), sum(s.max_score for s in scores)
     lines.append(f"{'total':<{width}}  {total:g}/{best:g}")
+    if written:
+        answers = "1 written answer" if len(written) == 1 else f"{len(written)} written answers"
+        lines.append(
+            f"+ {sum(written):g} points for {answers}, graded by a person (not counted here)"
+        )
     return "\n".join(lines)
