@@ -545,31 +545,35 @@ def _run(
                 cells_out[grade_id] = "timeout" if timed_out else "crash"
         results.append(Outcome(job["name"], cells_out, time.monotonic() - job["started"]))
 
-    while pending or running:
-        while pending and len(running) < parallel:
-            name, mutant, question = pending.pop()
-            read, write = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the child
-                try:
-                    os.close(read)
-                    _child(cells, mutant, question, write)
-                finally:
-                    os._exit(0)
-            os.close(write)
-            running[read] = {
-                "pid": pid, "name": name, "buffer": b"", "started": time.monotonic()
-            }  # fmt: skip
-            selector.register(read, selectors.EVENT_READ)
-        deadline = min(job["started"] for job in running.values()) + timeout
-        for key, _ in selector.select(max(0.0, deadline - time.monotonic())):
-            chunk = os.read(key.fd, 65536)
-            if chunk:
-                running[key.fd]["buffer"] += chunk
-            else:
-                finish(key.fd, timed_out=False)
-        now = time.monotonic()
-        for fd in [fd for fd, job in running.items() if now - job["started"] > timeout]:
+    try:
+        while pending or running:
+            while pending and len(running) < parallel:
+                name, mutant, question = pending.pop()
+                read, write = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # the child
+                    try:
+                        os.close(read)
+                        _child(cells, mutant, question, write)
+                    finally:
+                        os._exit(0)
+                os.close(write)
+                running[read] = {
+                    "pid": pid, "name": name, "buffer": b"", "started": time.monotonic()
+                }  # fmt: skip
+                selector.register(read, selectors.EVENT_READ)
+            deadline = min(job["started"] for job in running.values()) + timeout
+            for key, _ in selector.select(max(0.0, deadline - time.monotonic())):
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    running[key.fd]["buffer"] += chunk
+                else:
+                    finish(key.fd, timed_out=False)
+            now = time.monotonic()
+            for fd in [fd for fd, job in running.items() if now - job["started"] > timeout]:
+                finish(fd, timed_out=True)
+    finally:  # interrupted: leave no child behind
+        for fd in list(running):
             finish(fd, timed_out=True)
     selector.close()
     return results
