@@ -5,6 +5,7 @@
 #   make exercises  regenerate exercises/ from solutions/
 #   make notebooks  re-execute course/ notebooks in place
 #   make bench      simulator speed, side by side with SimPy
+#   make mutation   how many mutants of each reference solution the hidden tests kill, and the survivors
 
 PYTHON ?= python3
 VENV := .venv
@@ -17,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: venv lab test lint system-packages grade exercises notebooks bench
+.PHONY: venv lab test lint system-packages grade exercises notebooks bench mutation
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else f"scalelab needs Python 3.11 or newer, but $(PYTHON) is {v.major}.{v.minor}: run make PYTHON=python3.11 …")'
@@ -66,3 +67,6 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+
+mutation: $(STAMP)
+	$(BIN)/python tests/mutation.py

@@ -1,0 +1,24 @@
+"""Mutants of the reference solutions that no test can kill, because they do what the original does.
+
+exercise → {mutant id, exactly as ``make mutation`` prints it → one line saying why it is equivalent}.
+``tests/test_mutation.py`` fails when a listed mutant no longer exists or is now killed, so the list
+follows the answer cells. A surviving mutant that a test could kill is a gap in the hidden tests,
+never an entry here.
+"""
+
+EQUIVALENT: dict[str, dict[str, str]] = {
+    "05-load-balancer": {
+        "rr-answer L6: 'self.turn' → 'type(self).turn'": (
+            "every __init__ writes the same 0 to the class, and choose rebinds turn on the instance "
+            "before any other read, so each balancer still starts at 0 and keeps its own turn"
+        ),
+        "ha-answer L6: 'self.turn' → 'type(self).turn'": (
+            "every __init__ writes the same 0 to the class, and choose rebinds turn on the instance "
+            "before any other read, so each balancer still starts at 0 and keeps its own turn"
+        ),
+        "ha-answer L10: 'range(n)' → 'range(n + 1)'": (
+            "the extra step n looks at (turn + n) % n, the server step 0 already found down, "
+            "so it returns None all the same"
+        ),
+    },
+}
