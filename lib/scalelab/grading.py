@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -16,7 +17,28 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from scalelab import reaper
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class GradingFailedError(RuntimeError):
+    """nbgrader could not grade a notebook; the message is one line saying why."""
+
+
+def cell_timeout(root: Path = ROOT) -> float:
+    """The course's ``Execute.timeout`` (seconds a cell may run), from its nbgrader_config.py."""
+    config = (Path(root) / "nbgrader_config.py").read_text(encoding="utf-8")
+    found = re.findall(r"^c\.Execute\.timeout\s*=\s*(\d+)", config, flags=re.M)
+    return float(found[-1]) if found else 30.0  # nbgrader's default
+
+
+def student_limit(released: Path, timeout: float) -> float:
+    """Seconds grading one submission may take in all: 60 s plus twice the cell timeout for each
+    code cell of the released notebook (every cell may run to its timeout, and a kernel that dies
+    has the cells before it run again)."""
+    cells = json.loads(Path(released).read_text(encoding="utf-8"))["cells"]
+    return 60 + 2 * timeout * sum(1 for cell in cells if cell["cell_type"] == "code")
 
 
 def nbgrader_path(path: str = "") -> str:
@@ -95,20 +117,55 @@ class ScratchCourse:
         return self.path / "exercises" / name / f"{name}.ipynb"
 
     def autograde(self, name: str, submissions: Mapping[str, Path]) -> dict[str, list[Score]]:
-        """Grade each ``student → notebook`` (copied, never touched) and return their scores."""
+        """Grade each ``student → notebook`` (copied, never touched) and return their scores.
+
+        nbgrader runs in a subprocess under :mod:`scalelab.reaper`, all the students at once, so
+        that nothing a notebook starts outlives its grading and a wall-clock limit holds. Raises
+        :class:`GradingFailedError` (one line) for a notebook that cannot be graded.
+        """
+        import nbformat
+
+        for notebook in submissions.values():
+            try:
+                nbformat.validate(nbformat.read(notebook, as_version=4))
+            except Exception as e:  # noqa: BLE001 (any reason a file is not a notebook)
+                reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+                raise GradingFailedError(f"{notebook} is not a valid notebook: {reason}") from None
+        shutil.rmtree(self.path / "submitted", ignore_errors=True)  # grade these students only
         for student, notebook in submissions.items():
             target = self.path / "submitted" / student / name
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy(notebook, target / f"{name}.ipynb")
+        limit = student_limit(self.released(name), self.timeout or cell_timeout(self.path))
+        done = self._nbgrader(name, "*", limit * len(submissions))
         results = {}
         for student in submissions:
-            outcome = self.api.autograde(name, student, force=True, create=True)
-            if not outcome["success"]:
-                raise RuntimeError(
-                    f"nbgrader could not grade {student}'s {name}:\n{outcome['log']}"
-                )
+            graded = self.path / "autograded" / student / name / f"{name}.ipynb"
+            if not graded.is_file() or done.timed_out:  # find out alone what went wrong
+                alone = self._nbgrader(name, student, limit)
+                if alone.timed_out:
+                    raise GradingFailedError(
+                        f"grading {student}'s {name} stopped after {alone.seconds:.0f} s "
+                        f"(limit {limit:g} s)"
+                    )
+                if alone.returncode != 0 or not graded.is_file():
+                    reason = failure_reason(alone.log)
+                    raise GradingFailedError(
+                        f"nbgrader could not grade {student}'s {name}: {reason}"
+                    )
             results[student] = self._scores(name, student)
         return results
+
+    def _nbgrader(self, name: str, student: str, limit: float) -> reaper.Finished:
+        options = [f"--CourseDirectory.root={self.path}", "--force", f"--student={student}"]
+        if self.timeout is not None:
+            options.append(f"--Execute.timeout={self.timeout}")
+        nbgrader = str(Path(sys.executable).parent / "nbgrader")
+        return reaper.run([nbgrader, "autograde", name, *options], limit=limit, cwd=self.path)
+
+    def notes(self, name: str, student: str) -> list[str]:
+        """What grading ``student``'s ``name`` ran into (a kernel that died, a duplicated cell …)."""
+        return grading_notes(self.path / "autograded" / student / name / f"{name}.ipynb")
 
     def _scores(self, name: str, student: str) -> list[Score]:
         cells = graded_cells(self.path / "autograded" / student / name / f"{name}.ipynb")
@@ -123,6 +180,27 @@ class ScratchCourse:
             ]
 
 
+_NBGRADER_PREFIX = re.compile(r"^\[\w+ \| \w+\]\s*")
+
+
+def failure_reason(log: str) -> str:
+    """The one line of nbgrader's log that says why it failed: the exception a traceback ends
+    with, else the last error it logged."""
+    lines = [_NBGRADER_PREFIX.sub("", line).rstrip() for line in log.splitlines()]
+    lines = [line for line in lines if line.strip()]
+    starts = [k for k, line in enumerate(lines) if "Traceback (most recent call last)" in line]
+    if starts:
+        for line in lines[starts[-1] + 1 :]:
+            if not line[0].isspace():
+                return line[:300]
+    errors = [
+        _NBGRADER_PREFIX.sub("", line).strip()
+        for line in log.splitlines()
+        if "ERROR" in line and "see the error log" not in line and "see the the" not in line
+    ]
+    return (errors[-1] if errors else (lines[-1] if lines else "no log"))[:300]
+
+
 def graded_cells(notebook: Path) -> dict[str, dict]:
     """The cells nbgrader knows by a grade id, in notebook order, each with its source as one string."""
     out = {}
@@ -135,6 +213,13 @@ def graded_cells(notebook: Path) -> dict[str, dict]:
                 "source": "".join(source) if isinstance(source, list) else source,
             }
     return out
+
+
+def grading_notes(notebook: Path) -> list[str]:
+    """The notes grading left in an autograded notebook's metadata (``scalelab.notes``): a kernel
+    that died, a cell that appears twice, a cell with an unknown grade id."""
+    metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    return list(metadata.get("scalelab", {}).get("notes", []))
 
 
 def _errors_by_cell(cells: dict[str, dict]) -> dict[str, str]:
