@@ -15,9 +15,11 @@ import json
 import os
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from processes import survivors
 from submissions import reference_answers, write_submission
 
 from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
@@ -78,7 +80,59 @@ BAD = {
     "patched_helpers": ({"rr-answer": None}, 1, 6),  # visible fooled (1), hidden not (0 of 2)
     "patched_errors": ({"ha-answer": None}, 3, 0),
     "escape": ({"rr-answer": None}, 3, 6),
+    "daemon": ({"rr-answer": None}, 3, 6),  # a setsid() daemon holding nbgrader's output
+    "double_fork": ({"ha-answer": None}, 3, 6),  # a daemon by double fork and setsid()
+    "kernel_exits": ({"ha-answer": None}, 3, 0),  # os._exit() after defining the answer
+    "kernel_killed": ({"rr-answer": None}, 0, 6),  # SIGKILL before defining the answer
+    "unknown_id": ({}, 3, 6),  # an extra cell with a grade id the exercise does not have
+    "duplicate": ({}, 3, 6),  # the rr answer cell copied and pasted, metadata and all
 }
+MARKER = f"scalelab-class-{uuid.uuid4().hex}"  # in the command line of every daemon below
+DAEMON = f"""
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)", {MARKER!r}],
+                 start_new_session=True)
+"""
+DOUBLE_FORK = f"""
+import os, sys
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)", {MARKER!r}])
+    os._exit(0)
+os.wait()
+"""
+
+
+def _copy_pasted(notebook: dict, grade_id: str, source: str | None = None) -> dict:
+    """The cell ``grade_id`` followed by a copy of it, as JupyterLab pastes one: all metadata
+    copied, a new cell id; the copy's source is ``source`` (or the same)."""
+    notebook = json.loads(json.dumps(notebook))
+    at = next(
+        k
+        for k, cell in enumerate(notebook["cells"])
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id
+    )
+    copy = json.loads(json.dumps(notebook["cells"][at]))
+    copy["id"] = uuid.uuid4().hex[:8]
+    if source is not None:
+        copy["source"] = source
+    notebook["cells"].insert(at + 1, copy)
+    return notebook
+
+
+def _with_unknown_cell(notebook: dict) -> dict:
+    """A pasted answer cell whose grade id was renamed to one the exercise does not have."""
+    notebook = _copy_pasted(notebook, "rr-answer", "notes = 'my own cell'\n")
+    at = 1 + next(
+        k
+        for k, cell in enumerate(notebook["cells"])
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "rr-answer"
+    )
+    notebook["cells"][at]["metadata"]["nbgrader"]["grade_id"] = "my-own-notes"
+    return notebook
+
+
 FLOOD = "\nprint('x' * 100_000_000)\n"
 PATCH_HELPERS = """
 from scalelab import check as _check
@@ -177,10 +231,24 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "patched_helpers": {"rr-answer": RR_WRONG + PATCH_HELPERS},
         "patched_errors": {"ha-answer": HA_IGNORES_HEALTH + PATCH_ERRORS},
         "escape": {"rr-answer": answers["rr-answer"] + ESCAPE.format(course=str(course))},
+        "daemon": {"rr-answer": answers["rr-answer"] + DAEMON},
+        "double_fork": {"ha-answer": answers["ha-answer"] + DOUBLE_FORK},
+        "kernel_exits": {"ha-answer": answers["ha-answer"] + "\nimport os\nos._exit(1)\n"},
+        "kernel_killed": {
+            "rr-answer": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+            + answers["rr-answer"]
+        },
+    }
+    reshape = {
+        "unknown_id": _with_unknown_cell,
+        "duplicate": lambda nb: _copy_pasted(
+            nb, "rr-answer", answers["rr-answer"] + "\nprint('my second try')\n"
+        ),
     }
     for student, (edit, _, _) in BAD.items():
         changes = {k: v for k, v in edit.items() if v is not None or k not in answers}
-        hand_in(student, _with_cells(full, changes | extra.get(student, {})))
+        notebook = _with_cells(full, changes | extra.get(student, {}))
+        hand_in(student, reshape.get(student, lambda nb: nb)(notebook))
     hand_in("badjson", '{"cells": [ this is not json')
     hand_in("missing", None)
 
@@ -188,6 +256,7 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
     grading_started = time.monotonic()
     outcomes = {o.student: o for o in room.autograde(NAME, progress=None)}
     grading_seconds = time.monotonic() - grading_started
+    left_running = survivors(MARKER)
     after = _digests(course / "submitted")
 
     print(
@@ -208,6 +277,8 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "after": after,
         "pages": pages,
         "grades": grades,
+        "grading_seconds": grading_seconds,
+        "left_running": left_running,
     }
 
 
@@ -245,6 +316,10 @@ NOTES = {
     "edited_readonly": "the read-only cell imports was edited: it was graded as originally written",
     "flood": "the output of cell rr-answer was too long and was cut",
     "patched_errors": "test cell ha-visible did not run to its end: no marks",
+    "kernel_exits": "the kernel died while running cell ha-answer (it exited with status 1)",
+    "kernel_killed": "the kernel died while running cell rr-answer (it was killed by SIGKILL",
+    "unknown_id": "cell my-own-notes is not part of this exercise (unknown grade id)",
+    "duplicate": "cell rr-answer appears twice (copy and paste?): both copies were run",
     "badjson": "is not a valid notebook",
     "missing": "was handed in",
 }
@@ -258,8 +333,14 @@ def test_each_bad_submission_gets_a_clear_note_in_its_feedback(klass: dict, stud
 
 
 def test_clean_submissions_get_no_note(klass: dict) -> None:
-    for student in ("good", "hub_student", "lms_student", "raises"):
+    for student in ("good", "hub_student", "lms_student", "raises", "daemon", "double_fork"):
         assert klass["outcomes"][student].note == ""
+
+
+def test_no_process_a_submission_started_survives_grading(klass: dict) -> None:
+    assert klass["left_running"] == [], f"processes with {MARKER} outlived grading"
+    # A daemon that holds nbgrader's output open must not make grading wait for it (1000 s).
+    assert klass["grading_seconds"] < 600
 
 
 def test_hidden_tests_are_not_fooled_by_patched_helpers_or_hidden_errors(klass: dict) -> None:

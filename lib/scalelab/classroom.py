@@ -252,6 +252,10 @@ class Classroom:
             args = ("autograde", name, "--student", student, "--force")
             db = f"--CourseDirectory.db_url=sqlite:///{self.root / 'gradebook.db'}"
             done = self._run((*args, db), cwd=work, env=env, limit=limit)
+            if done.returncode != 0 and not done.timed_out and _kernel_did_not_start(done.log):
+                # A kernel that did not start (a loaded machine) is no fault of the student's.
+                shutil.rmtree(work / "autograded", ignore_errors=True)
+                done = self._run((*args, db), cwd=work, env=env, limit=limit)
             if done.timed_out:
                 return self._ungraded(
                     name,
@@ -287,6 +291,10 @@ class Classroom:
         spec.mkdir(parents=True)
         argv = [
             *sandbox_command(work, hide=[self.root, ROOT]),
+            # In its own PID namespace the kernel's parent is bwrap's init, pid 1, which ipykernel
+            # would take for "my parent died"; bwrap's --die-with-parent does that job instead.
+            "--unsetenv",
+            "JPY_PARENT_PID",
             sys.executable,
             "-m",
             "ipykernel_launcher",
@@ -439,6 +447,10 @@ def _incidents(graded: Path) -> list[str]:
             elif "characters cut by the grader" in "".join(output.get("text", "")):
                 notes.append(f"the output of cell {grade_id} was too long and was cut")
     return notes
+
+
+def _kernel_did_not_start(log: str) -> bool:
+    return "Kernel didn't respond in" in log or "Kernel died before replying" in log
 
 
 def _note_box(note: str) -> str:

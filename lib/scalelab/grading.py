@@ -184,21 +184,27 @@ _NBGRADER_PREFIX = re.compile(r"^\[\w+ \| \w+\]\s*")
 
 
 def failure_reason(log: str) -> str:
-    """The one line of nbgrader's log that says why it failed: the exception a traceback ends
-    with, else the last error it logged."""
-    lines = [_NBGRADER_PREFIX.sub("", line).rstrip() for line in log.splitlines()]
-    lines = [line for line in lines if line.strip()]
+    """The one line of nbgrader's log that says why it failed: the exception its last traceback
+    ends with, else the last error it logged."""
+    lines = log.splitlines()
     starts = [k for k, line in enumerate(lines) if "Traceback (most recent call last)" in line]
     if starts:
+        block = []
         for line in lines[starts[-1] + 1 :]:
-            if not line[0].isspace():
-                return line[:300]
+            if line.startswith("["):  # the next log record
+                break
+            if line.strip() and not line.strip().startswith(("File ", "^", "~")):
+                block.append(line.strip())
+        if block:
+            return block[-1][:300]
     errors = [
         _NBGRADER_PREFIX.sub("", line).strip()
-        for line in log.splitlines()
-        if "ERROR" in line and "see the error log" not in line and "see the the" not in line
+        for line in lines
+        if "| ERROR]" in line and "see the error log" not in line and "see the the" not in line
     ]
-    return (errors[-1] if errors else (lines[-1] if lines else "no log"))[:300]
+    errors = [e for e in errors if not e.startswith("There was an error processing")] or errors
+    last = [line.strip() for line in lines if line.strip()]
+    return (errors[-1] if errors else (last[-1] if last else "nbgrader wrote no log"))[:300]
 
 
 def graded_cells(notebook: Path) -> dict[str, dict]:
