@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -165,3 +166,26 @@ def test_scalelab_grade_grades_a_duplicated_cell_and_says_so(
     out = capsys.readouterr().out
     assert re.search(r"^total\s+9/9$", out, flags=re.M), out
     assert "cell rr-answer appears twice (copy and paste?): both copies were run" in out
+
+
+def test_a_student_who_takes_too_long_is_stopped_with_a_note(tmp_path: Path) -> None:
+    from scalelab.classroom import Classroom
+    from scalelab.grading import ROOT
+
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / NAME, course / "solutions" / NAME)
+    room = Classroom(course, timeout=30, contain=False, student_timeout=4)
+    room.release(NAME)
+    answers = reference_answers(NAME)
+    slow = answers | {"rr-answer": "import time\ntime.sleep(20)\n" + answers["rr-answer"]}
+    folder = course / "submitted" / "slow" / NAME
+    folder.mkdir(parents=True)
+    released = course / "exercises" / NAME / f"{NAME}.ipynb"
+    (folder / f"{NAME}.ipynb").write_text(json.dumps(notebook(released, slow)))
+    started = time.monotonic()
+    [outcome] = room.autograde(NAME, progress=None)
+    assert time.monotonic() - started < 20
+    assert outcome.score is None
+    assert re.match(r"grading stopped after \d+ s \(limit 4 s per student", outcome.note)
