@@ -90,8 +90,11 @@ def _become_subreaper() -> bool:
 
 
 def descendants(pid: int) -> list[int]:
-    """Every live process below ``pid``, found through the parent ids in ``/proc``."""
+    """Every live process below ``pid``, found through the parent ids in ``/proc`` (none where
+    there is no ``/proc``, e.g. macOS: there the command runs with its limit but no clean-up)."""
     children: dict[int, list[int]] = {}
+    if not os.path.isdir("/proc"):
+        return []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
