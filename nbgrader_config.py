@@ -12,7 +12,6 @@ from nbgrader.preprocessors import (
     ClearHiddenTests,
     ClearOutput,
     DeduplicateIds,
-    Execute,
     GetGrades,
     IgnorePattern,
     LimitOutput,
@@ -24,6 +23,7 @@ from nbgrader.preprocessors import (
 from scalelab.guards import CapOutput, MarkTestEnds, RequireTestEnds, ShortenHiddenTracebacks
 from scalelab.integrity import HoldTampering
 from scalelab.lms import LmsFileNames
+from scalelab.resilient import RepairGradeIds, ResilientExecute
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -40,9 +40,13 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # nbgrader's own steps, plus scalelab's guards (lib/scalelab/guards.py): every test cell must run
 # to its end to earn marks, and no output may be larger than 20,000 characters. HoldTampering
 # (lib/scalelab/integrity.py) holds for a person the marks of a notebook that redefines built-ins or
-# reaches into the grader.
+# reaches into the grader. And one fault costs one question, not the notebook
+# (lib/scalelab/resilient.py): a cell with an unknown or duplicated grade id runs as an ordinary
+# cell (RepairGradeIds), and a kernel that dies is restarted and grading goes on with the next cell
+# (ResilientExecute, in place of nbgrader's Execute).
 c.Autograde.sanitize_preprocessors = [
     ClearOutput,
+    RepairGradeIds,
     DeduplicateIds,
     OverwriteKernelspec,
     OverwriteCells,
@@ -50,7 +54,7 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    Execute,
+    ResilientExecute,
     RequireTestEnds,
     HoldTampering,
     CapOutput,

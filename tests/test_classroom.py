@@ -15,16 +15,27 @@ import json
 import os
 import shutil
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
+from processes import survivors
 from submissions import reference_answers, write_submission
 
 from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
-from scalelab.grading import ROOT
+from scalelab.grading import ROOT, graded_cells
 
 NAME = "05-load-balancer"
+_TESTS = {
+    grade_id: float(cell["metadata"]["nbgrader"]["points"])
+    for grade_id, cell in graded_cells(ROOT / "solutions" / NAME / f"{NAME}.ipynb").items()
+    if cell["cell_type"] == "code" and cell["metadata"]["nbgrader"].get("grade")
+}
+RR = sum(v for k, v in _TESTS.items() if k.startswith("rr-"))  # round robin's autograded points
+HA = sum(v for k, v in _TESTS.items() if k.startswith("ha-"))  # the health-aware balancer's
+AUTO = RR + HA
+RR_TESTS = [k for k in _TESTS if k.startswith("rr-")]
 PROBLEM = sandbox_problem()
 if PROBLEM and os.environ.get("CI") != "true":
     # Without the sandbox the hostile submission below could overwrite real files: do not run it.
@@ -75,24 +86,76 @@ def _with_cells(released: dict, edit: dict[str, str | None]) -> dict:
     return notebook
 
 
-# student → (what they hand in, rr marks expected out of 3, ha marks out of 6); None: not graded
+# student → (what they hand in, round robin's marks out of RR, health-aware marks out of HA)
 BAD = {
-    "loops": ({"ha-answer": "while True:\n    pass\n"}, 3, 0),
-    "raises": ({"ha-answer": "raise RuntimeError('my code is broken')\n"}, 3, 0),
-    "deleted": ({"rr-visible": None}, 2, 6),
-    "edited_test": ({"rr-answer": RR_WRONG, "rr-visible": "pass", "rr-hidden": "pass"}, 0, 6),
+    "loops": ({"ha-answer": "while True:\n    pass\n"}, RR, 0),
+    "raises": ({"ha-answer": "raise RuntimeError('my code is broken')\n"}, RR, 0),
+    "deleted": ({"rr-visible": None}, RR - 1, HA),
+    "edited_test": ({"rr-answer": RR_WRONG} | dict.fromkeys(RR_TESTS, "pass"), 0, HA),
     "edited_readonly": (
         {"imports": "from scalelab import Balancer, ServerView, check\ncheck = None"},
-        3,
-        6,
+        RR,
+        HA,
     ),
-    "flood": ({"ha-answer": None}, 3, 6),  # the flood is added to the rr answer below
+    "flood": ({"ha-answer": None}, RR, HA),  # the flood is added to the rr answer below
     "patched_helpers": ({"rr-answer": None}, 0, 0),  # held for a person from rr-answer on
-    "patched_errors": ({"ha-answer": None}, 3, 0),
+    "patched_errors": ({"ha-answer": None}, RR, 0),
     "shadows_int": ({"rr-answer": SHADOW_INT}, 0, 0),  # blank, with an int whose == is always true
     "replays_mark": ({"rr-answer": None}, 0, 0),
-    "escape": ({"rr-answer": None}, 3, 6),
+    "escape": ({"rr-answer": None}, RR, HA),
+    "daemon": ({"rr-answer": None}, RR, HA),  # a setsid() daemon holding nbgrader's output
+    "double_fork": ({"ha-answer": None}, RR, HA),  # a daemon by double fork and setsid()
+    "kernel_exits": ({"ha-answer": None}, RR, 0),  # os._exit() after defining the answer
+    "kernel_killed": ({"rr-answer": None}, 0, HA),  # SIGKILL before defining the answer
+    "unknown_id": ({}, RR, HA),  # an extra cell with a grade id the exercise does not have
+    "duplicate": ({}, RR, HA),  # the rr answer cell copied and pasted, metadata and all
 }
+MARKER = f"scalelab-class-{uuid.uuid4().hex}"  # in the command line of every daemon below
+DAEMON = f"""
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)", {MARKER!r}],
+                 start_new_session=True)
+"""
+DOUBLE_FORK = f"""
+import os, sys
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)", {MARKER!r}])
+    os._exit(0)
+os.wait()
+"""
+
+
+def _copy_pasted(notebook: dict, grade_id: str, source: str | None = None) -> dict:
+    """The cell ``grade_id`` followed by a copy of it, as JupyterLab pastes one: all metadata
+    copied, a new cell id; the copy's source is ``source`` (or the same)."""
+    notebook = json.loads(json.dumps(notebook))
+    at = next(
+        k
+        for k, cell in enumerate(notebook["cells"])
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id
+    )
+    copy = json.loads(json.dumps(notebook["cells"][at]))
+    copy["id"] = uuid.uuid4().hex[:8]
+    if source is not None:
+        copy["source"] = source
+    notebook["cells"].insert(at + 1, copy)
+    return notebook
+
+
+def _with_unknown_cell(notebook: dict) -> dict:
+    """A pasted answer cell whose grade id was renamed to one the exercise does not have."""
+    notebook = _copy_pasted(notebook, "rr-answer", "notes = 'my own cell'\n")
+    at = 1 + next(
+        k
+        for k, cell in enumerate(notebook["cells"])
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "rr-answer"
+    )
+    notebook["cells"][at]["metadata"]["nbgrader"]["grade_id"] = "my-own-notes"
+    return notebook
+
+
 FLOOD = "\nprint('x' * 100_000_000)\n"
 PATCH_HELPERS = """
 from scalelab import check as _check
@@ -115,8 +178,9 @@ secrets = [p.read_bytes()[:10] for p in Path("/etc").glob("host*") if p.is_file(
 course = Path({course!r})
 print("course files visible:", sorted(str(p) for p in course.rglob("*") if p.is_file())[:5])
 for up in ["..", "../..", "../../..", "../../../..", str(course)]:
-    for path in Path(up).glob("**/*.ipynb"):
-        path.write_text("overwritten by a hostile submission")
+    for depth in range(5):  # every notebook up to 4 folders down (a ** search of / is too slow)
+        for path in Path(up).glob("*/" * depth + "*.ipynb"):
+            path.write_text("overwritten by a hostile submission")
     for db in Path(up).glob("*.db"):
         db.write_bytes(b"")
 """
@@ -198,10 +262,24 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "patched_errors": {"ha-answer": HA_IGNORES_HEALTH + PATCH_ERRORS},
         "replays_mark": {"rr-answer": RR_WRONG + REPLAY_MARK},
         "escape": {"rr-answer": answers["rr-answer"] + ESCAPE.format(course=str(course))},
+        "daemon": {"rr-answer": answers["rr-answer"] + DAEMON},
+        "double_fork": {"ha-answer": answers["ha-answer"] + DOUBLE_FORK},
+        "kernel_exits": {"ha-answer": answers["ha-answer"] + "\nimport os\nos._exit(1)\n"},
+        "kernel_killed": {
+            "rr-answer": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+            + answers["rr-answer"]
+        },
+    }
+    reshape = {
+        "unknown_id": _with_unknown_cell,
+        "duplicate": lambda nb: _copy_pasted(
+            nb, "rr-answer", answers["rr-answer"] + "\nprint('my second try')\n"
+        ),
     }
     for student, (edit, _, _) in BAD.items():
         changes = {k: v for k, v in edit.items() if v is not None or k not in answers}
-        hand_in(student, _with_cells(full, changes | extra.get(student, {})))
+        notebook = _with_cells(full, changes | extra.get(student, {}))
+        hand_in(student, reshape.get(student, lambda nb: nb)(notebook))
     hand_in("badjson", '{"cells": [ this is not json')
     hand_in("missing", None)
 
@@ -209,6 +287,7 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
     grading_started = time.monotonic()
     outcomes = {o.student: o for o in room.autograde(NAME, progress=None)}
     grading_seconds = time.monotonic() - grading_started
+    left_running = survivors(MARKER)
     after = _digests(course / "submitted")
 
     print(
@@ -229,6 +308,8 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "after": after,
         "pages": pages,
         "grades": grades,
+        "grading_seconds": grading_seconds,
+        "left_running": left_running,
     }
 
 
@@ -249,7 +330,7 @@ def test_every_submission_was_collected_and_considered(klass: dict) -> None:
 def test_good_submissions_from_every_route_score_every_autograded_point(klass: dict) -> None:
     for student in ("good", "hub_student", "lms_student"):
         outcome = klass["outcomes"][student]
-        assert outcome.score == 9, outcome
+        assert outcome.score == AUTO, outcome
 
 
 @pytest.mark.parametrize("student", list(BAD))
@@ -269,6 +350,10 @@ NOTES = {
     "patched_helpers": "held for a person to check, because cell rr-answer patches `_check.equal`",
     "shadows_int": "because cell rr-answer redefines the built-in `int`",
     "replays_mark": "cell rr-answer uses `get_ipython`",
+    "kernel_exits": "the kernel died while running cell ha-answer (it exited with status 1)",
+    "kernel_killed": "the kernel died while running cell rr-answer (it was killed by SIGKILL",
+    "unknown_id": "cell my-own-notes is not part of this exercise (unknown grade id)",
+    "duplicate": "cell rr-answer appears twice (copy and paste?): both copies were run",
     "badjson": "is not a valid notebook",
     "missing": "was handed in",
 }
@@ -282,13 +367,19 @@ def test_each_bad_submission_gets_a_clear_note_in_its_feedback(klass: dict, stud
 
 
 def test_clean_submissions_get_no_note(klass: dict) -> None:
-    for student in ("good", "hub_student", "lms_student", "raises"):
+    for student in ("good", "hub_student", "lms_student", "raises", "daemon", "double_fork"):
         assert klass["outcomes"][student].note == ""
+
+
+def test_no_process_a_submission_started_survives_grading(klass: dict) -> None:
+    assert klass["left_running"] == [], f"processes with {MARKER} outlived grading"
+    # A daemon that holds nbgrader's output open must not make grading wait for it (1000 s).
+    assert klass["grading_seconds"] < 600
 
 
 def test_hidden_tests_are_not_fooled_by_patched_helpers_or_hidden_errors(klass: dict) -> None:
     helpers = _cell_scores(klass["room"], "patched_helpers")
-    assert helpers["rr-visible"] == 0 and helpers["rr-hidden"] == 0
+    assert all(helpers[k] == 0 for k in RR_TESTS), helpers
     errors = _cell_scores(klass["room"], "patched_errors")
     assert all(v == 0 for k, v in errors.items() if k.startswith("ha-") and k != "ha-answer")
 
@@ -320,8 +411,8 @@ def test_a_flood_of_output_is_cut(klass: dict) -> None:
 
 
 def test_an_escaping_submission_damaged_nothing_outside_its_scratch_folder(klass: dict) -> None:
-    assert klass["outcomes"]["escape"].score == 9
-    assert klass["outcomes"]["good"].score == 9
+    assert klass["outcomes"]["escape"].score == AUTO
+    assert klass["outcomes"]["good"].score == AUTO
     for graded in (klass["course"] / "autograded").glob(f"*/{NAME}/{NAME}.ipynb"):
         assert "overwritten by a hostile submission" not in graded.read_text()[:200]
     # Inside the sandbox the real course folder (gradebook, solutions, other students) looks empty.
@@ -331,7 +422,7 @@ def test_an_escaping_submission_damaged_nothing_outside_its_scratch_folder(klass
 
 def test_hand_grade_feedback_and_export(klass: dict) -> None:
     with klass["room"].gradebook() as gb:
-        assert gb.find_submission(NAME, "good").score == 11
+        assert gb.find_submission(NAME, "good").score == AUTO + 2
     pages = {p.parts[-3]: p for p in klass["pages"]}
     assert set(pages) == set(klass["students"])
     assert "could not be graded" in pages["badjson"].read_text()
@@ -342,7 +433,7 @@ def test_hand_grade_feedback_and_export(klass: dict) -> None:
         assert "scalelab-test-end" not in html
     rows = {row["student_id"]: row for row in klass["grades"]}
     assert set(rows) == set(klass["students"])
-    assert float(rows["good"]["score"]) == 11
+    assert float(rows["good"]["score"]) == AUTO + 2
     assert float(rows["missing"]["score"]) == 0
 
 
@@ -363,9 +454,15 @@ def test_a_bad_roster_and_a_wrong_hand_grade_are_refused_clearly(
         klass["room"].mark(NAME, "alice", "redundancy-answer", 1)
     with pytest.raises(ClassroomError, match="no roster file"):
         klass["room"].import_roster(tmp_path / "nope.csv")
-    assert klass["outcomes"]["good"].summary() == "9/9 autograded · 2 points to grade by hand"
-    assert klass["room"].outcome(NAME, "good").summary() == "9/9 autograded · by hand 2/2"
+    assert (
+        klass["outcomes"]["good"].summary()
+        == f"{AUTO:g}/{AUTO:g} autograded · 2 points to grade by hand"
+    )
+    assert (
+        klass["room"].outcome(NAME, "good").summary()
+        == f"{AUTO:g}/{AUTO:g} autograded · by hand 2/2"
+    )
     # a deleted test cell is left unscored by nbgrader (needs_manual_grade), but it is no written answer
-    deleted = "8/9 autograded · 2 points to grade by hand"
+    deleted = f"{AUTO - 1:g}/{AUTO:g} autograded · 2 points to grade by hand"
     assert klass["outcomes"]["deleted"].summary() == deleted
     assert klass["outcomes"]["badjson"].summary() == "not graded"

@@ -27,8 +27,16 @@ from pathlib import Path
 
 import nbformat
 
-from scalelab.grading import ROOT, graded_cells, nbgrader_path
-from scalelab.integrity import HELD
+from scalelab import reaper
+from scalelab.grading import (
+    ROOT,
+    cell_timeout,
+    failure_reason,
+    graded_cells,
+    grading_notes,
+    nbgrader_path,
+    student_limit,
+)
 
 Progress = Callable[[int, int, str], None]
 
@@ -117,6 +125,9 @@ class Classroom:
     contain : bool, optional
         Run each student's kernel in a bubblewrap sandbox (see :func:`sandbox_command`). Default:
         when ``bwrap`` is installed. Without it, student code can write wherever the grader can.
+    student_timeout : float, optional
+        Seconds grading one student may take in all (default: see :meth:`student_limit`). Every
+        process a submission starts is killed when its grading ends, whatever the limit.
     """
 
     def __init__(
@@ -125,6 +136,7 @@ class Classroom:
         exchange: Path | None = None,
         timeout: int | None = None,
         contain: bool | None = None,
+        student_timeout: float | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         if not (self.root / "nbgrader_config.py").is_file():
@@ -133,6 +145,7 @@ class Classroom:
             )
         self.exchange = exchange
         self.timeout = timeout
+        self.student_timeout = student_timeout
         problem = sandbox_problem()
         self.contain = problem is None if contain is None else contain
         if self.contain and problem:
@@ -147,23 +160,39 @@ class Classroom:
             options.append(f"--Execute.timeout={self.timeout}")
         return options
 
-    def nbgrader(self, *args: str, cwd: Path | None = None, env: dict | None = None) -> str:
-        """Run one nbgrader command in the course; return its log, or raise with the log's errors."""
+    def _run(
+        self, args: tuple[str, ...], cwd: Path | None, env: dict | None, limit: float | None
+    ) -> reaper.Finished:
+        """Run nbgrader under the reaper: its log goes to a file, and whatever it started dies
+        when it ends or when ``limit`` seconds have passed."""
         environment = {**os.environ, **(env or {})}
         environment["PATH"] = nbgrader_path(environment.get("PATH", ""))
-        done = subprocess.run(
+        return reaper.run(
             [str(Path(sys.executable).parent / "nbgrader"), *args, *self._options()],
+            limit=limit,
             cwd=cwd or self.root,
             env=environment,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
         )
-        log = done.stdout + done.stderr
+
+    def nbgrader(self, *args: str, cwd: Path | None = None, env: dict | None = None) -> str:
+        """Run one nbgrader command in the course; return its log, or raise with the log's errors."""
+        done = self._run(args, cwd, env, limit=None)
+        log = done.log
         if done.returncode != 0:
             errors = [line for line in log.splitlines() if "ERROR" in line or "Error" in line]
             raise ClassroomError(f"nbgrader {args[0]} failed:\n" + "\n".join(errors[-8:] or [log]))
         return log
+
+    def student_limit(self, name: str) -> float:
+        """Seconds grading one submission of ``name`` may take: ``student_timeout``, else what
+        :func:`scalelab.grading.student_limit` derives from the cell timeout."""
+        if self.student_timeout is not None:
+            return float(self.student_timeout)
+        released = self.root / "exercises" / name / f"{name}.ipynb"
+        if not released.exists():
+            released = self.root / "solutions" / name / f"{name}.ipynb"
+        timeout = self.timeout if self.timeout is not None else cell_timeout(self.root)
+        return student_limit(released, timeout)
 
     def gradebook(self):  # noqa: ANN201 (nbgrader's Gradebook has no type hints)
         from nbgrader.api import Gradebook
@@ -310,20 +339,27 @@ class Classroom:
             shutil.copy(self.root / "nbgrader_config.py", work)
             shutil.copytree(folder, work / "submitted" / student / name)
             env = self._kernel_environment(work) if self.contain else None
-            try:
-                self.nbgrader(
-                    "autograde",
+            limit = self.student_limit(name)
+            args = ("autograde", name, "--student", student, "--force")
+            db = f"--CourseDirectory.db_url=sqlite:///{self.root / 'gradebook.db'}"
+            done = self._run((*args, db), cwd=work, env=env, limit=limit)
+            if done.returncode != 0 and not done.timed_out and _kernel_did_not_start(done.log):
+                # A kernel that did not start (a loaded machine) is no fault of the student's.
+                shutil.rmtree(work / "autograded", ignore_errors=True)
+                done = self._run((*args, db), cwd=work, env=env, limit=limit)
+            if done.timed_out:
+                return self._ungraded(
                     name,
-                    "--student",
                     student,
-                    "--force",
-                    f"--CourseDirectory.db_url=sqlite:///{self.root / 'gradebook.db'}",
-                    cwd=work,
-                    env=env,
+                    best,
+                    f"grading stopped after {done.seconds:.0f} s (limit {limit:g} s per student, "
+                    "--student-timeout)",
                 )
-            except ClassroomError as e:
-                return self._ungraded(name, student, best, f"grading failed: {e}")
             graded = work / "autograded" / student / name
+            if done.returncode != 0 or not (graded / f"{name}.ipynb").is_file():
+                return self._ungraded(
+                    name, student, best, f"grading failed: {failure_reason(done.log)}"
+                )
             target = self.root / "autograded" / student / name
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(graded, target)
@@ -366,6 +402,10 @@ class Classroom:
         spec.mkdir(parents=True)
         argv = [
             *sandbox_command(work, hide=[self.root, ROOT]),
+            # In its own PID namespace the kernel's parent is bwrap's init, pid 1, which ipykernel
+            # would take for "my parent died"; bwrap's --die-with-parent does that job instead.
+            "--unsetenv",
+            "JPY_PARENT_PID",
             sys.executable,
             "-m",
             "ipykernel_launcher",
@@ -479,7 +519,8 @@ def sandbox_command(writable: Path, hide: Iterable[Path] = ()) -> list[str]:
     ``writable`` writable. The Python environment and the scalelab library stay readable.
     """
     command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    command += ["--die-with-parent", "--tmpfs", "/tmp"]
+    # Its own PID namespace: when the kernel ends, everything it started is killed with it.
+    command += ["--unshare-pid", "--die-with-parent", "--tmpfs", "/tmp"]
     for folder in sorted({Path(h).resolve() for h in hide}):
         command += ["--tmpfs", str(folder)]
     for keep in sorted({Path(sys.prefix).resolve(), Path(__file__).resolve().parents[1]}):
@@ -509,7 +550,7 @@ def _edits(released: Path, submitted: Path) -> list[str]:
 
 def _incidents(graded: Path) -> list[str]:
     """What happened while grading that a student should hear about, by cell."""
-    notes, held, held_points = [], "", 0.0
+    notes = grading_notes(graded)  # a kernel that died, duplicated or unknown cells, held marks
     for grade_id, cell in graded_cells(graded).items():
         for output in cell.get("outputs", []):
             name = output.get("ename", "")
@@ -517,14 +558,13 @@ def _incidents(graded: Path) -> list[str]:
                 notes.append(f"cell {grade_id} ran too long and was stopped")
             elif name == "GradingError":
                 notes.append(f"test cell {grade_id} did not run to its end: no marks")
-            elif name == HELD:
-                held = output["evalue"]
-                held_points += float(cell["metadata"]["nbgrader"].get("points", 0))
             elif "characters cut by the grader" in "".join(output.get("text", "")):
                 notes.append(f"the output of cell {grade_id} was too long and was cut")
-    if held:
-        notes.insert(0, f"{held} ({held_points:g} points held)")
     return notes
+
+
+def _kernel_did_not_start(log: str) -> bool:
+    return "Kernel didn't respond in" in log or "Kernel died before replying" in log
 
 
 def _note_box(note: str) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from scalelab.grading import (
     ROOT,
+    GradingFailedError,
     ScratchCourse,
     assignments,
     generate_exercises,
@@ -75,12 +76,19 @@ def grade(notebooks: list[Path]) -> int:
         return 1
     by_name = {n: _assignment_of(n) for n in notebooks}
     print(f"grading {len(notebooks)} notebook(s) on a copy; your files are not changed …")
+    status = 0
     with _kernel_noise_hidden(), ScratchCourse(sorted(set(by_name.values()))) as course:
         for notebook, name in by_name.items():
-            scores = course.autograde(name, {"me": notebook})["me"]
+            try:
+                scores = course.autograde(name, {"me": notebook})["me"]
+            except GradingFailedError as e:
+                print(f"\n{notebook}\ncould not grade it: {e}", flush=True)
+                status = 1
+                continue
             written = written_answers(course.released(name))
-            print(f"\n{notebook}\n{score_table(scores, written)}", flush=True)
-    return 0
+            notes = "".join(f"\nnote: {n}" for n in course.notes(name, "me"))
+            print(f"\n{notebook}\n{score_table(scores, written)}{notes}", flush=True)
+    return status
 
 
 @contextmanager
@@ -117,6 +125,12 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
     )
     teach.add_argument("--exchange", type=Path, help="exchange directory (release/collect)")
     teach.add_argument("--timeout", type=int, help="seconds a cell may run while grading")
+    teach.add_argument(
+        "--student-timeout",
+        type=float,
+        help="seconds grading one student may take in all (default: 60 + 2 × cell timeout × "
+        "code cells)",
+    )
     steps = teach.add_subparsers(dest="step", required=True)
     steps.add_parser("roster", help="import students from a CSV roster").add_argument(
         "csv", type=Path
@@ -155,7 +169,7 @@ def teach(args: argparse.Namespace) -> int:
         course = Path.cwd() if (Path.cwd() / "nbgrader_config.py").is_file() else ROOT
     print(f"course: {Path(course).resolve()}")
     try:
-        room = Classroom(course, args.exchange, args.timeout)
+        room = Classroom(course, args.exchange, args.timeout, student_timeout=args.student_timeout)
         if args.step == "roster":
             print(_count(range(room.import_roster(args.csv)), "student") + " in the gradebook")
         elif args.step == "release":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -16,7 +17,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scalelab import reaper
+from scalelab.integrity import HELD
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class GradingFailedError(RuntimeError):
+    """nbgrader could not grade a notebook; the message is one line saying why."""
+
+
+def cell_timeout(root: Path = ROOT) -> float:
+    """The course's ``Execute.timeout`` (seconds a cell may run), from its nbgrader_config.py."""
+    config = (Path(root) / "nbgrader_config.py").read_text(encoding="utf-8")
+    found = re.findall(r"^c\.Execute\.timeout\s*=\s*(\d+)", config, flags=re.M)
+    return float(found[-1]) if found else 30.0  # nbgrader's default
+
+
+def student_limit(released: Path, timeout: float) -> float:
+    """Seconds grading one submission may take in all: 60 s plus twice the cell timeout for each
+    code cell of the released notebook (every cell may run to its timeout, and a kernel that dies
+    has the cells before it run again)."""
+    cells = json.loads(Path(released).read_text(encoding="utf-8"))["cells"]
+    return 60 + 2 * timeout * sum(1 for cell in cells if cell["cell_type"] == "code")
 
 
 def nbgrader_path(path: str = "") -> str:
@@ -95,20 +118,55 @@ class ScratchCourse:
         return self.path / "exercises" / name / f"{name}.ipynb"
 
     def autograde(self, name: str, submissions: Mapping[str, Path]) -> dict[str, list[Score]]:
-        """Grade each ``student → notebook`` (copied, never touched) and return their scores."""
+        """Grade each ``student → notebook`` (copied, never touched) and return their scores.
+
+        nbgrader runs in a subprocess under :mod:`scalelab.reaper`, all the students at once, so
+        that nothing a notebook starts outlives its grading and a wall-clock limit holds. Raises
+        :class:`GradingFailedError` (one line) for a notebook that cannot be graded.
+        """
+        import nbformat
+
+        for notebook in submissions.values():
+            try:
+                nbformat.validate(nbformat.read(notebook, as_version=4))
+            except Exception as e:  # noqa: BLE001 (any reason a file is not a notebook)
+                reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+                raise GradingFailedError(f"{notebook} is not a valid notebook: {reason}") from None
+        shutil.rmtree(self.path / "submitted", ignore_errors=True)  # grade these students only
         for student, notebook in submissions.items():
             target = self.path / "submitted" / student / name
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy(notebook, target / f"{name}.ipynb")
+        limit = student_limit(self.released(name), self.timeout or cell_timeout(self.path))
+        done = self._nbgrader(name, "*", limit * len(submissions))
         results = {}
         for student in submissions:
-            outcome = self.api.autograde(name, student, force=True, create=True)
-            if not outcome["success"]:
-                raise RuntimeError(
-                    f"nbgrader could not grade {student}'s {name}:\n{outcome['log']}"
-                )
+            graded = self.path / "autograded" / student / name / f"{name}.ipynb"
+            if not graded.is_file() or done.timed_out:  # find out alone what went wrong
+                alone = self._nbgrader(name, student, limit)
+                if alone.timed_out:
+                    raise GradingFailedError(
+                        f"grading {student}'s {name} stopped after {alone.seconds:.0f} s "
+                        f"(limit {limit:g} s)"
+                    )
+                if alone.returncode != 0 or not graded.is_file():
+                    reason = failure_reason(alone.log)
+                    raise GradingFailedError(
+                        f"nbgrader could not grade {student}'s {name}: {reason}"
+                    )
             results[student] = self._scores(name, student)
         return results
+
+    def _nbgrader(self, name: str, student: str, limit: float) -> reaper.Finished:
+        options = [f"--CourseDirectory.root={self.path}", "--force", f"--student={student}"]
+        if self.timeout is not None:
+            options.append(f"--Execute.timeout={self.timeout}")
+        nbgrader = str(Path(sys.executable).parent / "nbgrader")
+        return reaper.run([nbgrader, "autograde", name, *options], limit=limit, cwd=self.path)
+
+    def notes(self, name: str, student: str) -> list[str]:
+        """What grading ``student``'s ``name`` ran into (a kernel that died, a duplicated cell …)."""
+        return grading_notes(self.path / "autograded" / student / name / f"{name}.ipynb")
 
     def _scores(self, name: str, student: str) -> list[Score]:
         cells = graded_cells(self.path / "autograded" / student / name / f"{name}.ipynb")
@@ -121,6 +179,33 @@ class ScratchCourse:
                 for g in sorted(notebook.grades, key=lambda g: order.get(g.name, len(order)))
                 if g.cell.cell_type == "code"  # free-text answers wait for a teacher
             ]
+
+
+_NBGRADER_PREFIX = re.compile(r"^\[\w+ \| \w+\]\s*")
+
+
+def failure_reason(log: str) -> str:
+    """The one line of nbgrader's log that says why it failed: the exception its last traceback
+    ends with, else the last error it logged."""
+    lines = log.splitlines()
+    starts = [k for k, line in enumerate(lines) if "Traceback (most recent call last)" in line]
+    if starts:
+        block = []
+        for line in lines[starts[-1] + 1 :]:
+            if line.startswith("["):  # the next log record
+                break
+            if line.strip() and not line.strip().startswith(("File ", "^", "~")):
+                block.append(line.strip())
+        if block:
+            return block[-1][:300]
+    errors = [
+        _NBGRADER_PREFIX.sub("", line).strip()
+        for line in lines
+        if "| ERROR]" in line and "see the error log" not in line and "see the the" not in line
+    ]
+    errors = [e for e in errors if not e.startswith("There was an error processing")] or errors
+    last = [line.strip() for line in lines if line.strip()]
+    return (errors[-1] if errors else (last[-1] if last else "nbgrader wrote no log"))[:300]
 
 
 def graded_cells(notebook: Path) -> dict[str, dict]:
@@ -137,12 +222,21 @@ def graded_cells(notebook: Path) -> dict[str, dict]:
     return out
 
 
+def grading_notes(notebook: Path) -> list[str]:
+    """The notes grading left in an autograded notebook's metadata (``scalelab.notes``): a kernel
+    that died, a cell that appears twice, a cell with an unknown grade id."""
+    metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    return list(metadata.get("scalelab", {}).get("notes", []))
+
+
 def _errors_by_cell(cells: dict[str, dict]) -> dict[str, str]:
     """The first line of the error each graded cell raised, by grade id."""
     out = {}
     for grade_id, cell in cells.items():
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
+            if output.get("output_type") == "error" and output["ename"] == HELD:
+                out[grade_id] = "held for a person to check (see the note below)"
+            elif output.get("output_type") == "error":
                 text = f"{output['ename']}: {output['evalue']}".strip().rstrip(":")
                 out[grade_id] = text.splitlines()[0][:160]
     return out

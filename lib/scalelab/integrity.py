@@ -32,6 +32,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked, is_solution
 
+from scalelab.resilient import add_note
+
 HELD = "HeldForReview"
 """The ``ename`` of the error a held test cell carries (classroom notes and score tables read it)."""
 
@@ -362,15 +364,13 @@ class HoldTampering(NbGraderPreprocessor):
         found = review(nb.cells)
         if not found:
             return nb, resources
-        first = found[0][0]
+        first, reason = found[0][0], held_reason([f for _, f in found])
+        points = 0.0
         for cell in nb.cells[first + 1 :]:
             if _is_test(cell):
+                points += float(cell.metadata["nbgrader"].get("points", 0))
                 cell.outputs.append(
-                    NotebookNode(
-                        output_type="error",
-                        ename=HELD,
-                        evalue=held_reason([f for _, f in found]),
-                        traceback=[],
-                    )
+                    NotebookNode(output_type="error", ename=HELD, evalue=reason, traceback=[])
                 )
+        add_note(nb, f"{reason} ({points:g} points held)")
         return nb, resources
