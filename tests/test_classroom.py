@@ -101,7 +101,7 @@ BAD = {
     "patched_helpers": ({"rr-answer": None}, 0, 0),  # held for a person from rr-answer on
     "patched_errors": ({"ha-answer": None}, RR, 0),
     "shadows_int": ({"rr-answer": SHADOW_INT}, 0, 0),  # blank, with an int whose == is always true
-    "replays_mark": ({"rr-answer": None}, 0, 0),
+    "replays_mark": ({"rr-answer": None}, 1, 0),  # held; rr-visible's 1 given back by hand
     "escape": ({"rr-answer": None}, RR, HA),
     "daemon": ({"rr-answer": None}, RR, HA),  # a setsid() daemon holding nbgrader's output
     "double_fork": ({"ha-answer": None}, RR, HA),  # a daemon by double fork and setsid()
@@ -297,6 +297,8 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
     for o in outcomes.values():
         print(f"  {o.student:<16} {o.summary():<44} {o.note}")
     room.mark(NAME, "good", "redundancy-answer", 2, comment="Right: VRRP with a floating IP.")
+    # A held test cell's mark, given back by hand after a person has read the notebook.
+    room.mark(NAME, "replays_mark", "rr-visible", 1)
     pages = room.feedback(NAME)
     grades = list(csv.DictReader(room.export(base / "grades.csv").open()))
     return {
@@ -418,6 +420,12 @@ def test_an_escaping_submission_damaged_nothing_outside_its_scratch_folder(klass
     # Inside the sandbox the real course folder (gradebook, solutions, other students) looks empty.
     escaped = klass["course"] / "autograded" / "escape" / NAME / f"{NAME}.ipynb"
     assert "course files visible: []" in escaped.read_text()
+
+
+def test_a_teacher_gives_back_a_held_mark_by_hand(klass: dict) -> None:
+    assert klass["outcomes"]["replays_mark"].score == 0
+    restored = klass["room"].outcome(NAME, "replays_mark").summary()
+    assert restored.startswith(f"1/{AUTO:g} autograded"), restored
 
 
 def test_hand_grade_feedback_and_export(klass: dict) -> None:
