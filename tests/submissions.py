@@ -32,3 +32,14 @@ def write_submission(released: Path, answers: dict[str, str], dest: Path) -> Pat
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
     return dest
+
+
+def points_of(name: str, question: str) -> float:
+    """Autograded points of one question (grade ids starting ``question-``) of an exercise."""
+    return sum(
+        float(cell["metadata"]["nbgrader"]["points"])
+        for grade_id, cell in graded_cells(ROOT / "solutions" / name / f"{name}.ipynb").items()
+        if grade_id.startswith(f"{question}-")
+        and cell["cell_type"] == "code"
+        and cell["metadata"]["nbgrader"].get("grade")
+    )

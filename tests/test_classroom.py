@@ -21,21 +21,20 @@ from pathlib import Path
 
 import pytest
 from processes import survivors
-from submissions import reference_answers, write_submission
+from submissions import reference_answers, points_of, write_submission
 
 from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
 from scalelab.grading import ROOT, graded_cells
 
 NAME = "05-load-balancer"
-_TESTS = {
-    grade_id: float(cell["metadata"]["nbgrader"]["points"])
-    for grade_id, cell in graded_cells(ROOT / "solutions" / NAME / f"{NAME}.ipynb").items()
-    if cell["cell_type"] == "code" and cell["metadata"]["nbgrader"].get("grade")
-}
-RR = sum(v for k, v in _TESTS.items() if k.startswith("rr-"))  # round robin's autograded points
-HA = sum(v for k, v in _TESTS.items() if k.startswith("ha-"))  # the health-aware balancer's
+RR = points_of(NAME, "rr")  # round robin's autograded points
+HA = points_of(NAME, "ha")  # the health-aware balancer's
 AUTO = RR + HA
-RR_TESTS = [k for k in _TESTS if k.startswith("rr-")]
+RR_TESTS = [
+    k
+    for k, c in graded_cells(ROOT / "solutions" / NAME / f"{NAME}.ipynb").items()
+    if k.startswith("rr-") and c["metadata"]["nbgrader"].get("grade")
+]
 PROBLEM = sandbox_problem()
 if PROBLEM and os.environ.get("CI") != "true":
     # Without the sandbox the hostile submission below could overwrite real files: do not run it.
