@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from processes import survivors
-from submissions import reference_answers, points_of, write_submission
+from submissions import points_of, reference_answers, write_submission
 
 from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
 from scalelab.grading import ROOT, graded_cells
@@ -99,7 +99,9 @@ BAD = {
     "flood": ({"ha-answer": None}, RR, HA),  # the flood is added to the rr answer below
     "patched_helpers": ({"rr-answer": None}, 0, 0),  # held for a person from rr-answer on
     "patched_errors": ({"ha-answer": None}, RR, 0),
-    "shadows_int": ({"rr-answer": SHADOW_INT}, 0, 0),  # blank, with an int whose == is always true
+    # a blank round robin behind an int whose == is always true: it fools no test (hidden tests take
+    # the built-ins back), so it is noted and earns what the rest of the notebook earns
+    "shadows_int": ({"rr-answer": SHADOW_INT}, 0, HA),
     "replays_mark": ({"rr-answer": None}, 1, 0),  # held; rr-visible's 1 given back by hand
     "escape": ({"rr-answer": None}, RR, HA),
     "daemon": ({"rr-answer": None}, RR, HA),  # a setsid() daemon holding nbgrader's output
@@ -349,7 +351,7 @@ NOTES = {
     "flood": "the output of cell rr-answer was too long and was cut",
     "patched_errors": "held for a person to check, because cell ha-answer uses `get_ipython`",
     "patched_helpers": "held for a person to check, because cell rr-answer patches `_check.equal`",
-    "shadows_int": "because cell rr-answer redefines the built-in `int`",
+    "shadows_int": "cell rr-answer redefines the built-in `int`: no test could be fooled by it",
     "replays_mark": "cell rr-answer uses `get_ipython`",
     "kernel_exits": "the kernel died while running cell ha-answer (it exited with status 1)",
     "kernel_killed": "the kernel died while running cell rr-answer (it was killed by SIGKILL",

@@ -74,3 +74,26 @@ def test_every_assertion_says_what_came_back(name: str, grade_id: str, source: s
 )
 def test_silent_asserts_are_found(source: str, silent: bool) -> None:
     assert bool(silent_asserts(source)) == silent
+
+
+HIDDEN = [(n, g, s) for n, g, s in test_cells() if "BEGIN HIDDEN TESTS" in s]
+
+
+@pytest.mark.parametrize(("name", "grade_id", "source"), HIDDEN, ids=lambda v: str(v)[:30])
+def test_hidden_tests_take_the_built_ins_back_first(name: str, grade_id: str, source: str) -> None:
+    """An answer cell may rename a built-in (``int = …``): hidden tests must not see it, and the
+    integrity review relies on this to hold only the test cells a renamed name could fool."""
+    from scalelab.integrity import restores_builtins
+
+    tree = ast.parse(MAGIC.sub("", source))
+    assert restores_builtins(tree), f"{name} {grade_id} does not take the built-ins back"
+    first_use = min(
+        (n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno),
+        default=0,
+    )
+    restore = min(
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "update"
+    )
+    assert restore == first_use, f"{name} {grade_id} calls something before taking them back"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from processes import survivors
-from submissions import reference_answers, points_of
+from submissions import points_of, reference_answers
 
 from scalelab import cli
 from scalelab.grading import Score, ScratchCourse

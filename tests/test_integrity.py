@@ -135,22 +135,57 @@ def test_reference_solutions_are_left_alone(name: str) -> None:
     assert review(notebook.cells) == []
 
 
-def test_test_cells_after_the_first_tampering_are_held_with_the_reason() -> None:
-    cells = [
-        _cell("x = 1", grade=False, solution=True, locked=False, grade_id="a-answer"),
-        _cell("pass", grade=True, solution=False, locked=True, points=1, grade_id="a-test"),
-        _cell("abs = len", grade=False, solution=True, locked=False, grade_id="b-answer"),
-        _cell("pass", grade=True, solution=False, locked=True, points=2, grade_id="b-test"),
-        _cell("pass", grade=True, solution=False, locked=True, points=1, grade_id="c-test"),
-    ]
+RESTORE = (
+    "import builtins as _b\n"
+    "_b.globals().update({k: v for k, v in _b.vars(_b).items() if not k.startswith('_')})\n"
+)
+
+
+def _held(answer: str, tests: dict[str, str]) -> tuple[list[str], nbformat.NotebookNode]:
+    """Grade ids of the test cells held, with the answer cell after test cell ``early``."""
+    cells = [_cell("assert abs(-1) == 1", grade=True, solution=False, locked=True, points=1)]
+    cells[0].metadata.nbgrader["grade_id"] = "early"
+    cells.append(_cell(answer, grade=False, solution=True, locked=False, grade_id="b-answer"))
+    for grade_id, source in tests.items():
+        cells.append(
+            _cell(source, grade=True, solution=False, locked=True, points=2, grade_id=grade_id)
+        )
     for cell in cells:
         cell.outputs = []
     nb, _ = HoldTampering().preprocess(nbformat.v4.new_notebook(cells=cells), {})
-    held = [c.metadata.nbgrader["grade_id"] for c in nb.cells if c.outputs]
-    assert held == ["b-test", "c-test"]
-    error = nb.cells[3].outputs[0]
+    return [c.metadata.nbgrader["grade_id"] for c in nb.cells if c.outputs], nb
+
+
+TESTS = {
+    "uses-abs": "assert abs(-2) == 2",
+    "no-abs": "assert 1 + 1 == 2",
+    "restores-first": RESTORE + "assert abs(-2) == 2",
+}
+
+
+def test_a_renamed_built_in_holds_only_the_later_tests_that_use_it() -> None:
+    held, nb = _held("abs = len", TESTS)
+    assert held == ["uses-abs"]
+    error = nb.cells[2].outputs[0]
     assert error.ename == HELD
     assert "because cell b-answer rebinds the built-in `abs`:" in error.evalue
+    (note,) = nb.metadata["scalelab"]["notes"]
+    assert "(2 points held)" in note and "rename it, e.g. `my_abs`, and grade again" in note
+
+
+def test_a_renamed_built_in_no_test_uses_is_noted_and_costs_nothing() -> None:
+    held, nb = _held("max = 2  # peak factor", TESTS)
+    assert held == []
+    (note,) = nb.metadata["scalelab"]["notes"]
+    assert "cell b-answer rebinds the built-in `max`: no test could be fooled by it" in note
+
+
+@pytest.mark.parametrize(
+    "answer", ["get_ipython()", "check.equal = print", "import builtins", "__builtins__ = {}"]
+)
+def test_reaching_into_the_grader_holds_every_later_test(answer: str) -> None:
+    held, _ = _held("import scalelab.check as check\n" + answer, TESTS)
+    assert held == list(TESTS)
 
 
 @pytest.mark.parametrize(

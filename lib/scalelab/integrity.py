@@ -109,10 +109,15 @@ _SECRETS = ("scalelab-test-end", "BEGIN HIDDEN TESTS")
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing a cell does that a person should look at."""
+    """One thing a cell does that a person should look at.
+
+    ``rebound`` is the name a plain top-level rebinding changed (``*`` for a star import): that can
+    only fool the test cells that use the name, while every other finding can reach any test.
+    """
 
     cell: str
     what: str
+    rebound: str | None = None
 
     def __str__(self) -> str:
         return f"cell {self.cell} {self.what}"
@@ -175,19 +180,21 @@ class _Reader(ast.NodeVisitor):
         self.protected = protected
         self.imported = imported
         self.magics = magics  # the tree is IPython's translation: its magic calls are expected
-        self.found: list[str] = []
+        self.found: list[tuple[str, str | None]] = []
         self.depth = 0  # 0 at the top level of the cell; inside a def or class more
 
-    def note(self, what: str) -> None:
-        if what not in self.found:
-            self.found.append(what)
+    def note(self, what: str, rebound: str | None = None) -> None:
+        if (what, rebound) not in self.found:
+            self.found.append((what, rebound))
 
     def bind(self, name: str, how: str, origin: str | None = None) -> None:
         """``name`` is bound at the top level; ``origin`` is what an import binds it to."""
         if name in BUILTIN_NAMES:
-            self.note(f"{how} the built-in `{name}`")
+            self.note(f"{how} the built-in `{name}`", rebound=name)
         elif name in self.protected and origin != self.protected[name]:
-            self.note(f"{how} `{name}`, which the tests import")
+            self.note(f"{how} `{name}`, which the tests import", rebound=name)
+        elif name.startswith("__") and name.endswith("__"):
+            self.note(f"{how} `{name}`")  # __builtins__, __import__ …: every later lookup
 
     # -- names bound at the top level, or declared global -----------------------------------
     def _scoped(self, node: ast.AST) -> None:
@@ -235,7 +242,7 @@ class _Reader(ast.NodeVisitor):
         self._imported(module)
         for alias in node.names:
             if alias.name == "*":
-                self.note(f"imports * from `{module}`")
+                self.note(f"imports * from `{module}`", rebound="*")
             else:
                 self._imported(f"{module}.{alias.name}")
                 if self.depth == 0:
@@ -341,8 +348,37 @@ def review(cells: list[NotebookNode]) -> list[tuple[int, Finding]]:
         imported |= set(_imports(tree))
         reader = _Reader(protected, imported, magics=translated)
         reader.visit(tree)
-        found += [(index, Finding(_cell_name(cell, index), what)) for what in reader.found]
+        name = _cell_name(cell, index)
+        found += [(index, Finding(name, what, rebound)) for what, rebound in reader.found]
     return found
+
+
+def _loaded(tree: ast.Module) -> set[str]:
+    """Every name a cell reads."""
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def restores_builtins(tree: ast.Module) -> bool:
+    """Whether a test cell takes back the built-ins first, as hidden tests do:
+    ``builtins.globals().update(… builtins …)``."""
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "update"
+        and isinstance(n.func.value, ast.Call)
+        and isinstance(n.func.value.func, ast.Attribute)
+        and n.func.value.func.attr == "globals"
+        for n in ast.walk(tree)
+    )
+
+
+def _could_fool(finding: Finding, test: ast.Module) -> bool:
+    """Whether what the finding did can change what this test cell sees."""
+    if finding.rebound is None:
+        return True
+    if finding.rebound in BUILTIN_NAMES and restores_builtins(test):
+        return False
+    return finding.rebound == "*" or finding.rebound in _loaded(test)
 
 
 def held_reason(found: list[Finding]) -> str:
@@ -353,24 +389,45 @@ def held_reason(found: list[Finding]) -> str:
     what = " and ".join(f"cell {cell} {', '.join(things)}" for cell, things in by_cell.items())
     return (
         f"held for a person to check, because {what}: this can change what the tests see, so the "
-        "test cells after it earn nothing until a teacher has looked"
+        "test cells after it that it could change earn nothing until a teacher has looked"
+    )
+
+
+def _renaming_advice(found: list[Finding]) -> str:
+    names = sorted({f.rebound for f in found if f.rebound and f.rebound != "*"})
+    if not names:
+        return ""
+    listed = ", ".join(f"`{n}`" for n in names)
+    return (
+        f" (if you meant your own {listed}, rename it, e.g. `my_{names[0]}`, and grade again: "
+        "the tests use Python's own built-ins and the course's helpers)"
     )
 
 
 class HoldTampering(NbGraderPreprocessor):
-    """After execution: test cells that run after a cell that tampers score 0, held for a person."""
+    """After execution: hold at 0, for a person, the test cells that a tampering cell before them
+    could have fooled, and note every finding in the notebook's metadata."""
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         found = review(nb.cells)
         if not found:
             return nb, resources
-        first, reason = found[0][0], held_reason([f for _, f in found])
+        reason = held_reason([f for _, f in found])
         points = 0.0
-        for cell in nb.cells[first + 1 :]:
-            if _is_test(cell):
+        for index, cell in enumerate(nb.cells):
+            if not _is_test(cell):
+                continue
+            read = _python(cell.source)
+            test = read[0] if read is not None else ast.Module(body=[], type_ignores=[])
+            if any(at < index and _could_fool(f, test) for at, f in found):
                 points += float(cell.metadata["nbgrader"].get("points", 0))
                 cell.outputs.append(
                     NotebookNode(output_type="error", ename=HELD, evalue=reason, traceback=[])
                 )
-        add_note(nb, f"{reason} ({points:g} points held)")
+        advice = _renaming_advice([f for _, f in found])
+        if points:
+            add_note(nb, f"{reason} ({points:g} points held){advice}")
+        else:
+            what = "; ".join(str(f) for _, f in found)
+            add_note(nb, f"{what}: no test could be fooled by it, so no marks were held{advice}")
         return nb, resources
