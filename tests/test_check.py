@@ -24,6 +24,14 @@ def test_close_uses_relative_tolerance_and_rejects_non_numbers() -> None:
         check.close(None, 100.0, "capacity")
 
 
+def test_raises_reports_another_error_as_what_came_back() -> None:
+    with pytest.raises(
+        AssertionError,
+        match="at 100%: expected ValueError, got ZeroDivisionError: division by zero",
+    ):
+        check.raises(ValueError, lambda u: 1 / (1 - u), 1, what="at 100%")
+
+
 def test_raises_reports_a_missing_error() -> None:
     with pytest.raises(AssertionError, match="expected ValueError, but it returned 5"):
         check.raises(ValueError, lambda x: x, 5, what="negative input")
@@ -40,5 +48,6 @@ def test_picks_stops_a_balancer_that_never_returns() -> None:
             while not any(s.healthy for s in servers):
                 pass
 
-    with pytest.raises(AssertionError, match="did not return within 0.2 s with 0 of 2 servers up"):
+    expected = "picks with 0 of 2 servers up: expected them within 0.2 s, got no answer"
+    with pytest.raises(AssertionError, match=expected):
         check.picks(Stuck(), [False, False], 1, seconds=0.2)

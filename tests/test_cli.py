@@ -94,3 +94,14 @@ def test_progress_bar_counts_students(capsys: pytest.CaptureFixture) -> None:
     out = capsys.readouterr().out
     assert "[#######-----------------------] 1/4 alice" in out
     assert "[##############################] 4/4 done" in out
+
+
+def test_score_table_keeps_a_long_message_whole_under_its_row() -> None:
+    from scalelab.grading import Score, score_table
+
+    got = "got " + "x" * 150 + " (END)"
+    table = score_table([Score("ha-hidden-order", 0, 1, f"AssertionError: expected 2, {got}")])
+    rows = table.splitlines()
+    assert rows[2] == "ha-hidden-order  0/1 ✘"
+    assert "".join(r.strip() for r in rows[3:-1]).endswith("(END)"), table
+    assert all(len(r) <= 100 for r in rows), table

@@ -46,6 +46,10 @@ def raises(error: type[BaseException], func, *args: object, what: str) -> None:
     except error as e:
         print(f"✔ {what}: {type(e).__name__}: {e}")
         return
+    except Exception as e:  # noqa: BLE001 (any other error is the answer to report)
+        raise AssertionError(
+            f"{what}: expected {error.__name__}, got {type(e).__name__}: {e}"
+        ) from None
     raise AssertionError(f"{what}: expected {error.__name__}, but it returned {_fmt(result)}")
 
 
@@ -103,8 +107,8 @@ def picks(
     pool = views(healthy, weights)
     up = sum(map(bool, healthy))
     message = (
-        f"choose() did not return within {seconds:g} s with {up} of {len(pool)} servers up: "
-        "does it keep looking for a healthy server when there is none?"
+        f"{count} picks with {up} of {len(pool)} servers up: expected them within {seconds:g} s, "
+        "got no answer (choose() was still running)"
     )
     with time_limit(seconds, message):
         return [balancer.choose(pool) for _ in range(count)]

@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,7 +239,7 @@ def _errors_by_cell(cells: dict[str, dict]) -> dict[str, str]:
                 out[grade_id] = "held for a person to check (see the note below)"
             elif output.get("output_type") == "error":
                 text = f"{output['ename']}: {output['evalue']}".strip().rstrip(":")
-                out[grade_id] = text.splitlines()[0][:160]
+                out[grade_id] = text.splitlines()[0][:600]
     return out
 
 
@@ -269,8 +270,13 @@ def score_table(scores: list[Score], written: Sequence[float] = ()) -> str:
     lines = [f"{'question':<{width}}  score", f"{'-' * width}  -----"]
     for s in scores:
         mark = "✔" if s.score == s.max_score else "✘"
-        note = f"  {s.message}" if s.message and s.score < s.max_score else ""
-        lines.append(f"{s.cell:<{width}}  {s.score:g}/{s.max_score:g} {mark}{note}")
+        row = f"{s.cell:<{width}}  {s.score:g}/{s.max_score:g} {mark}"
+        message = s.message if s.message and s.score < s.max_score else ""
+        if len(row) + 2 + len(message) <= 100:
+            lines.append(f"{row}  {message}" if message else row)
+        else:  # a long message (what was expected, what came back) wraps under its row, whole
+            lines.append(row)
+            lines += textwrap.wrap(message, 96, initial_indent="    ", subsequent_indent="    ")
     total, best = sum(s.score for s in scores), sum(s.max_score for s in scores)
     lines.append(f"{'total':<{width}}  {total:g}/{best:g}")
     if written:
