@@ -311,4 +311,22 @@ class HealthAwareBalancer(Balancer):
 """
         )
     },
+    "health-aware balancer starts again at server 0 after every server was down": {
+        "ha-answer": ha(
+            """
+    def __init__(self):
+        self.turn = 0
+
+    def choose(self, servers):
+        n = len(servers)
+        for step in range(n):
+            i = (self.turn + step) % n
+            if servers[i].healthy:
+                self.turn = i + 1
+                return i
+        self.turn = 0
+        return None
+"""
+        )
+    },
 }
