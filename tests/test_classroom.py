@@ -27,6 +27,7 @@ from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
 from scalelab.grading import ROOT, graded_cells
 
 NAME = "05-load-balancer"
+ARTIFACTS = Path(__file__).parent / "artifacts" / "classroom"
 RR = points_of(NAME, "rr")  # round robin's autograded points
 HA = points_of(NAME, "ha")  # the health-aware balancer's
 AUTO = RR + HA
@@ -291,12 +292,15 @@ def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
     left_running = survivors(MARKER)
     after = _digests(course / "submitted")
 
-    print(
-        f"\nclass of {len(students)}: grading took {grading_seconds:.1f} s, "
+    # The class's table, for a person to read (pytest -s shows it; CI keeps it as an artefact).
+    table = [
+        f"class of {len(students)}: grading took {grading_seconds:.1f} s, "
         f"from roster to grading {time.monotonic() - started:.1f} s"
-    )
-    for o in outcomes.values():
-        print(f"  {o.student:<16} {o.summary():<44} {o.note}")
+    ]
+    table += [f"  {o.student:<16} {o.summary():<44} {o.note}" for o in outcomes.values()]
+    print("\n" + "\n".join(table))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "autograde-table.txt").write_text("\n".join(table) + "\n", encoding="utf-8")
     room.mark(NAME, "good", "redundancy-answer", 2, comment="Right: VRRP with a floating IP.")
     # A held test cell's mark, given back by hand after a person has read the notebook.
     room.mark(NAME, "replays_mark", "rr-visible", 1)
