@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from processes import survivors
+from processes import daemon, double_fork, survivors
 from submissions import points_of, reference_answers, write_submission
 
 from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
@@ -113,20 +113,8 @@ BAD = {
     "duplicate": ({}, RR, HA),  # the rr answer cell copied and pasted, metadata and all
 }
 MARKER = f"scalelab-class-{uuid.uuid4().hex}"  # in the command line of every daemon below
-DAEMON = f"""
-import subprocess, sys
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)", {MARKER!r}],
-                 start_new_session=True)
-"""
-DOUBLE_FORK = f"""
-import os, sys
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)", {MARKER!r}])
-    os._exit(0)
-os.wait()
-"""
+DAEMON = daemon(MARKER)
+DOUBLE_FORK = double_fork(MARKER)
 
 
 def _copy_pasted(notebook: dict, grade_id: str, source: str | None = None) -> dict:

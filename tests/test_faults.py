@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from processes import survivors
+from processes import daemon, double_fork, survivors
 from submissions import points_of, reference_answers
 
 from scalelab import cli
@@ -30,20 +30,8 @@ MARKER = f"scalelab-fault-{uuid.uuid4().hex}"
 
 EXIT = "\nimport os\nos._exit(1)\n"
 SIGKILL = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
-DAEMON = f"""
-import subprocess, sys
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)", {MARKER!r}],
-                 start_new_session=True)
-"""
-DOUBLE_FORK = f"""
-import os, sys
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)", {MARKER!r}])
-    os._exit(0)
-os.wait()
-"""
+DAEMON = daemon(MARKER)
+DOUBLE_FORK = double_fork(MARKER)
 
 
 def notebook(

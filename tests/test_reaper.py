@@ -6,32 +6,23 @@ import sys
 import time
 import uuid
 
-from processes import survivors
+from processes import daemon, double_fork, survivors
 
 from scalelab.reaper import TIMED_OUT, run
 
-SETSID_DAEMON = """
-import subprocess, sys
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)", {marker!r}],
-                 start_new_session=True)
-print("started a daemon that holds my stdout")
-"""
-DOUBLE_FORK = """
-import os, sys, time
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)", {marker!r}])
-    os._exit(0)
-os.wait()
-print("double-forked")
-"""
+
+def setsid_daemon(marker: str) -> str:
+    return daemon(marker) + 'print("started a daemon that holds my stdout")\n'
+
+
+def forked_daemon(marker: str) -> str:
+    return double_fork(marker) + 'print("double-forked")\n'
 
 
 def test_a_setsid_daemon_holding_the_output_neither_blocks_nor_survives() -> None:
     marker = f"scalelab-test-{uuid.uuid4().hex}"
     started = time.monotonic()
-    done = run([sys.executable, "-c", SETSID_DAEMON.format(marker=marker)], limit=60)
+    done = run([sys.executable, "-c", setsid_daemon(marker)], limit=60)
     assert time.monotonic() - started < 20
     assert done.returncode == 0
     assert "started a daemon" in done.log
@@ -40,14 +31,14 @@ def test_a_setsid_daemon_holding_the_output_neither_blocks_nor_survives() -> Non
 
 def test_a_double_forked_daemon_does_not_survive() -> None:
     marker = f"scalelab-test-{uuid.uuid4().hex}"
-    done = run([sys.executable, "-c", DOUBLE_FORK.format(marker=marker)], limit=60)
+    done = run([sys.executable, "-c", forked_daemon(marker)], limit=60)
     assert (done.returncode, done.log.strip()) == (0, "double-forked")
     assert survivors(marker) == []
 
 
 def test_the_wall_clock_limit_stops_a_command_and_everything_it_started() -> None:
     marker = f"scalelab-test-{uuid.uuid4().hex}"
-    code = SETSID_DAEMON.format(marker=marker) + "\nimport time\ntime.sleep(1000)\n"
+    code = setsid_daemon(marker) + "\nimport time\ntime.sleep(1000)\n"
     done = run([sys.executable, "-c", code], limit=2)
     assert done.timed_out and done.returncode == TIMED_OUT
     assert 2 <= done.seconds < 15
