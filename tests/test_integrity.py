@@ -70,7 +70,33 @@ TAMPERING = {
     "the input history read": ("print(In[-1])\n", "uses `In`"),
     "a numbered input read": ("x = _i3\n", "uses `_i3`"),
     "IPython reached": ("get_ipython().run_cell_async = None\n", "uses `get_ipython`"),
-    "frames read": ("import sys\nsys._getframe(1).f_globals\n", "`sys._getframe`"),
+    "frames read": ("import sys\nsys._getframe(1).f_globals\n", "uses `._getframe`"),
+    # Found by a red team: sys reached through another module, an alias or a from-import.
+    "IPython reached through os.sys": (
+        "import os\n_sh = os.sys.modules['IPython'].get_ipython()\n"
+        "_sh.input_transformers_cleanup.append(lambda lines: lines[-1:])\n",
+        "uses `.sys`",
+    ),
+    "sys.modules through an alias": ("import sys as s\ns.modules['IPython']\n", "`.modules`"),
+    "sys.modules imported by name": ("from sys import modules\n", "imports `sys.modules`"),
+    "sys imported from os": ("from os import sys\n", "imports `os.sys`"),
+    "a frame attribute by a computed name": (
+        "def peek(f):\n    return getattr(f, 'f_' + 'locals')\n",
+        "calls getattr() with an attribute name computed at run time",
+    ),
+    "a frame attribute by a constant name": (
+        "def peek(f):\n    return getattr(f, 'f_back')\n",
+        "uses `.f_back` through getattr()",
+    ),
+    "attributes replaced through vars()": (
+        "vars(check)['equal'] = print\n",
+        "through `__dict__` or `vars()`",
+    ),
+    "stdout replaced": ("import sys\nsys.stdout = None\n", "replaces `.stdout`"),
+    "a traceback's frames": (
+        "try:\n    1 / 0\nexcept Exception as e:\n    e.__traceback__\n",
+        "uses `.__traceback__`",
+    ),
     "the garbage collector searched": ("import gc\ngc.get_objects()\n", "imports `gc`"),
     "eval": ("eval('1 + 1')\n", "uses `eval`"),
     "a dynamic import": ("m = __import__('builtins')\n", "uses `__import__`"),
@@ -100,7 +126,7 @@ def test_tampering_in_an_answer_cell_is_named(attack: str) -> None:
 @pytest.mark.parametrize("attack", ["abs that returns zero", "IPython reached"])
 def test_tampering_in_a_cell_the_student_added_is_named_by_position(attack: str) -> None:
     found = review(_notebook("x = 1\n", added=TAMPERING[attack][0]))
-    assert [i for i, _ in found] == [2]
+    assert {i for i, _ in found} == {2}
     assert found[0][1].cell == "#3 (added by the student)"
 
 
@@ -115,6 +141,13 @@ HONEST = {
     "a class name in a repr": "class A:\n    def __repr__(self):\n"
     "        return self.__class__.__name__\n",
     "a magic": "%time x = sum(range(10))\n",
+    # Found by a red team: habits the review once held.
+    "IPython's display": "from IPython.display import display, Markdown\n",
+    "inline plots": "%matplotlib inline\n",
+    "a debugging print of an object's attributes": "print(vars(check), check.__dict__)\n",
+    "the method resolution order": "print(type(check).__mro__, int.__bases__)\n",
+    "flushing stdout": "import sys\nsys.stdout.flush()\nprint(sys.maxsize)\n",
+    "getattr with a constant name": "x = getattr(check, 'equal')\n",
     "not Python at all": "this is not python (\n",
 }
 
@@ -178,6 +211,11 @@ def test_a_renamed_built_in_no_test_uses_is_noted_and_costs_nothing() -> None:
     assert held == []
     (note,) = nb.metadata["scalelab"]["notes"]
     assert "cell b-answer rebinds the built-in `max`: no test could be fooled by it" in note
+
+
+def test_a_star_import_holds_the_later_tests_that_do_not_take_the_built_ins_back() -> None:
+    held, _ = _held("from math import *", TESTS)
+    assert held == ["uses-abs", "no-abs"]
 
 
 @pytest.mark.parametrize(

@@ -58,52 +58,72 @@ _GRADER_MODULES = frozenset(
         "zmq",
     }
 )
-_GRADER_SUBMODULES = ("scalelab.guards", "scalelab.integrity", "scalelab.grading")
-_GRADER_CALLS = frozenset(
-    {"eval", "exec", "compile", "globals", "vars", "__import__", "breakpoint"}
+_GRADER_SUBMODULES = (
+    "scalelab.guards",
+    "scalelab.integrity",
+    "scalelab.grading",
+    "scalelab.probe",
+    "scalelab.resilient",
 )
+# Harmless parts of the modules above that learners use to show things.
+_DISPLAY_MODULES = ("IPython.display", "IPython.core.display")
+_GRADER_CALLS = frozenset({"eval", "exec", "compile", "globals", "__import__", "breakpoint"})
 _GRADER_NAMES = frozenset({"get_ipython", "__builtins__", "__loader__", "__spec__"})
-_SYS_HOOKS = frozenset(
+# Attributes that lead, from whatever object, to the interpreter, IPython, frames, globals, code or
+# every class in the process: flagged however they are reached (``os.sys.modules``, an alias …).
+_ESCAPE_ATTRIBUTES = frozenset(
     {
+        "sys",
+        "builtins",
         "modules",
         "_getframe",
         "settrace",
         "setprofile",
         "excepthook",
         "displayhook",
-        "stdout",
-        "stderr",
-        "__stdout__",
-        "__stderr__",
         "meta_path",
         "path_hooks",
         "addaudithook",
-    }
-)
-# Attributes that lead from any object to frames, globals, code or every class in the process.
-_ESCAPE_ATTRIBUTES = frozenset(
-    {
+        "currentframe",
+        "get_ipython",
+        "user_ns",
+        "user_global_ns",
+        "history_manager",
+        "input_transformers_cleanup",
+        "input_transformers_post",
+        "input_transformer_manager",
+        "transform_cell",
+        "run_cell",
+        "run_cell_async",
+        "run_ast_nodes",
+        "run_code",
+        "showtraceback",
+        "user_expressions",
+        "attrgetter",
+        "methodcaller",
         "__globals__",
         "__builtins__",
         "__code__",
         "__closure__",
         "__subclasses__",
-        "__bases__",
-        "__mro__",
-        "__dict__",
         "__getattribute__",
         "__import__",
         "__loader__",
         "__self__",
+        "__traceback__",
         "f_back",
         "f_globals",
         "f_locals",
         "f_builtins",
         "tb_frame",
+        "tb_next",
         "gi_frame",
         "cr_frame",
+        "ag_frame",
     }
 )
+# Attributes that are fine to read but not to replace.
+_NO_WRITE_ATTRIBUTES = frozenset({"stdout", "stderr", "__stdout__", "__stderr__", "__dict__"})
 _SECRETS = ("scalelab-test-end", "BEGIN HIDDEN TESTS")
 
 
@@ -142,6 +162,8 @@ def _python(source: str) -> tuple[ast.Module, bool] | None:
 
 # Magics that only time or show code: their argument is read as Python like the rest of the cell.
 _TIMING_MAGICS = frozenset({"time", "timeit", "prun"})
+# Magics that only set how output looks.
+_DISPLAY_MAGICS = frozenset({"matplotlib", "precision", "pprint"})
 
 
 def _magic(node: ast.Call) -> tuple[str, str] | None:
@@ -162,15 +184,9 @@ def _magic(node: ast.Call) -> tuple[str, str] | None:
     return None
 
 
-def _module_of(node: ast.AST) -> str | None:
-    """``a.b`` for the expression ``a.b`` made of names only, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        return ".".join([node.id, *reversed(parts)])
-    return None
+def _called(node: ast.Call) -> str | None:
+    """The name of a plain call ``name(…)``, else None."""
+    return node.func.id if isinstance(node.func, ast.Name) else None
 
 
 class _Reader(ast.NodeVisitor):
@@ -244,27 +260,39 @@ class _Reader(ast.NodeVisitor):
             if alias.name == "*":
                 self.note(f"imports * from `{module}`", rebound="*")
             else:
-                self._imported(f"{module}.{alias.name}")
+                self._imported(f"{module}.{alias.name}", from_import=True)
                 if self.depth == 0:
                     name, origin = _bound_by(node, alias)
                     self.bind(name, "rebinds", origin)
 
-    def _imported(self, module: str) -> None:
-        top = module.split(".")[0]
-        if top in _GRADER_MODULES or module.startswith(_GRADER_SUBMODULES):
+    def _imported(self, module: str, from_import: bool = False) -> None:
+        """``from_import``: ``module`` is ``package.name`` of ``from package import name``."""
+        grader = module.split(".")[0] in _GRADER_MODULES or module.startswith(_GRADER_SUBMODULES)
+        escape = from_import and module.split(".")[-1] in _ESCAPE_ATTRIBUTES  # from sys import …
+        if (grader or escape) and not module.startswith(_DISPLAY_MODULES):
             self.note(f"imports `{module}`")
 
     # -- attributes: patching modules, sys hooks, ways out to frames and globals ----------------
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        dotted = _module_of(node)
+        writes = isinstance(node.ctx, ast.Store | ast.Del)
         if node.attr in _ESCAPE_ATTRIBUTES:
             self.note(f"uses `.{node.attr}`")
-        elif dotted and dotted.startswith("sys.") and node.attr in _SYS_HOOKS:
-            self.note(f"uses `{dotted}`")
-        if isinstance(node.ctx, ast.Store | ast.Del) and isinstance(node.value, ast.Name):
+        elif writes and node.attr in _NO_WRITE_ATTRIBUTES:
+            self.note(f"replaces `.{node.attr}`")
+        if writes and isinstance(node.value, ast.Name):
             base = node.value.id
             if base in self.protected or base in BUILTIN_NAMES or base in self.imported:
                 self.note(f"patches `{base}.{node.attr}`")
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        # vars(x)[…] = … and x.__dict__[…] = … replace attributes too
+        target = node.value
+        if isinstance(node.ctx, ast.Store | ast.Del) and (
+            (isinstance(target, ast.Attribute) and target.attr == "__dict__")
+            or (isinstance(target, ast.Call) and _called(target) == "vars")
+        ):
+            self.note("replaces attributes through `__dict__` or `vars()`")
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -274,6 +302,8 @@ class _Reader(ast.NodeVisitor):
             if name == "!":
                 self.note(f"runs the shell command `!{argument}`")
                 return
+            if name in _DISPLAY_MAGICS:
+                return
             if name not in _TIMING_MAGICS:
                 self.note(f"uses the magic %{name}")
                 return
@@ -281,13 +311,22 @@ class _Reader(ast.NodeVisitor):
             if read is not None:
                 self.visit(read[0])
             return
-        func = node.func
-        if isinstance(func, ast.Name) and func.id in ("setattr", "delattr") and node.args:
+        name = _called(node)
+        if name in ("getattr", "setattr", "delattr", "hasattr") and len(node.args) >= 2:
+            attribute = node.args[1]
+            if not (isinstance(attribute, ast.Constant) and isinstance(attribute.value, str)):
+                self.note(f"calls {name}() with an attribute name computed at run time")
+            elif attribute.value in _ESCAPE_ATTRIBUTES:
+                self.note(f"uses `.{attribute.value}` through {name}()")
             target = node.args[0]
-            if isinstance(target, ast.Name) and (
-                target.id in self.protected or target.id in self.imported
+            if (
+                name in ("setattr", "delattr")
+                and isinstance(target, ast.Name)
+                and (target.id in self.protected or target.id in self.imported)
             ):
-                self.note(f"patches `{target.id}` with {func.id}()")
+                self.note(f"patches `{target.id}` with {name}()")
+        elif name == "vars" and not node.args:
+            self.note("uses `vars()`")
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -376,8 +415,8 @@ def _could_fool(finding: Finding, test: ast.Module) -> bool:
     """Whether what the finding did can change what this test cell sees."""
     if finding.rebound is None:
         return True
-    if finding.rebound in BUILTIN_NAMES and restores_builtins(test):
-        return False
+    if (finding.rebound in BUILTIN_NAMES or finding.rebound == "*") and restores_builtins(test):
+        return False  # a hidden test takes the built-ins back and imports its own helpers
     return finding.rebound == "*" or finding.rebound in _loaded(test)
 
 
