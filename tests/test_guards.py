@@ -9,11 +9,13 @@ from nbgrader.utils import determine_grade
 
 from scalelab.guards import CapOutput, MarkTestEnds, RequireTestEnds
 from scalelab.integrity import HELD, HoldTampering
+from scalelab.resilient import ResilientExecute
 
 ATTACKS = Path(__file__).parent / "attacks"
 SWALLOW = (ATTACKS / "swallow_errors.py").read_text()
 REPLAY = (ATTACKS / "replay_mark.py").read_text()
 FORGE = (ATTACKS / "forge_mark.py").read_text()
+KEEP_LAST_LINE = (ATTACKS / "keep_last_line.py").read_text()
 
 
 class PrefixOnlyGuard(RequireTestEnds):
@@ -98,3 +100,45 @@ def test_cap_output_cuts_long_text() -> None:
     cut, _ = CapOutput(max_chars=1000).preprocess_cell(cell, {}, 0)
     assert len(cut.outputs[0].text) < 1100
     assert cut.outputs[0].text.endswith("49,000 characters cut by the grader")
+
+
+def _run_with_probe(nb: nbformat.NotebookNode, tmp_path: Path) -> float:
+    """The guards and the kernel probe, without the integrity review: the test cell's marks."""
+    nb, _ = MarkTestEnds().preprocess(nb, {})
+    nb, _ = ResilientExecute(timeout=30, kernel_name="python3").preprocess(
+        nb, {"metadata": {"path": str(tmp_path)}}
+    )
+    nb, _ = RequireTestEnds().preprocess(nb, {})
+    return determine_grade(nb.cells[1])[0]
+
+
+def test_a_cell_cut_to_its_mark_line_fools_the_guard_but_not_the_kernel_probe(
+    tmp_path: Path,
+) -> None:
+    fooled = _notebook(KEEP_LAST_LINE, "assert 1 + 1 == 3, 'wrong answer'")
+    assert _grade(fooled, guarded=True) == 2  # the attack works on the guard alone
+    probed = _notebook(KEEP_LAST_LINE, "assert 1 + 1 == 3, 'wrong answer'")
+    assert _run_with_probe(probed, tmp_path) == 0
+    error = probed.cells[1].outputs[-1]
+    assert error.ename == HELD
+    assert "IPython's input transformers" in error.evalue, error.evalue
+
+
+@pytest.mark.parametrize(
+    ("attack", "changed"),
+    [
+        ("import builtins\nbuiltins.abs = lambda x: 0", "the built-in abs"),
+        (SWALLOW, "IPython's run_cell_async"),
+        ("import sys\nsys.settrace(lambda *a: None)", "the tracing hooks"),
+    ],
+)
+def test_the_kernel_probe_names_what_changed(attack: str, changed: str, tmp_path: Path) -> None:
+    nb = _notebook(attack, "assert 1 + 1 == 2")
+    assert _run_with_probe(nb, tmp_path) == 0
+    assert changed in nb.cells[1].outputs[-1].evalue
+
+
+def test_the_kernel_probe_leaves_an_honest_notebook_alone(tmp_path: Path) -> None:
+    honest = "import matplotlib.pyplot as plt\nimport numpy as np\nplt.plot([1, 2])\nx = 2"
+    nb = _notebook(honest, "assert x == 2")
+    assert _run_with_probe(nb, tmp_path) == 2

@@ -93,6 +93,10 @@ TAMPERING = {
         "through `__dict__` or `vars()`",
     ),
     "stdout replaced": ("import sys\nsys.stdout = None\n", "replaces `.stdout`"),
+    "the caller's locals through traceback": (
+        "import traceback\ntraceback.StackSummary.extract(traceback.walk_stack(None), capture_locals=True)\n",
+        "uses `.walk_stack`",
+    ),
     "a traceback's frames": (
         "try:\n    1 / 0\nexcept Exception as e:\n    e.__traceback__\n",
         "uses `.__traceback__`",

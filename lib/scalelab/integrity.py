@@ -32,10 +32,9 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked, is_solution
 
-from scalelab.resilient import add_note
+from scalelab.resilient import HELD, add_note
 
-HELD = "HeldForReview"
-"""The ``ename`` of the error a held test cell carries (classroom notes and score tables read it)."""
+__all__ = ["HELD", "HoldTampering", "review"]  # HELD: the ename of a held test cell's error
 
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # Names IPython keeps in the user namespace for the history of inputs and outputs.
@@ -85,6 +84,9 @@ _ESCAPE_ATTRIBUTES = frozenset(
         "path_hooks",
         "addaudithook",
         "currentframe",
+        "walk_stack",
+        "walk_tb",
+        "extract_stack",
         "get_ipython",
         "user_ns",
         "user_global_ns",

@@ -17,6 +17,7 @@ Both leave one line per event in the notebook's metadata (``scalelab.notes``), w
 
 from __future__ import annotations
 
+import ast
 import copy
 import signal
 
@@ -26,6 +27,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
+HELD = "HeldForReview"  # as scalelab.integrity.HELD (that module imports this one)
 KERNEL_DIED = "KernelDied"  # the ename of the error output on a cell that killed the kernel
 
 
@@ -119,6 +121,39 @@ class ResilientExecute(Execute):
         self.set_widgets_metadata()
         return self.nb, self.resources
 
+    def _probe(self, reset: bool = False) -> str:
+        """Ask the kernel whether how cells run has changed (``scalelab.probe``): "ok" or what.
+
+        A user expression is evaluated by IPython directly, not through the input transformers or
+        ``run_cell`` a submission may have replaced.
+        """
+        assert self.kc is not None
+        expression = f"__import__('scalelab.probe', fromlist=['check']).check({reset})"
+        msg_id = self.kc.execute(
+            "", silent=True, store_history=False, user_expressions={"probe": expression}
+        )
+        reply = self.wait_for_reply(msg_id) or {}
+        value = reply.get("content", {}).get("user_expressions", {}).get("probe", {})
+        if value.get("status") != "ok":
+            return "the grader's own check, which could not run"
+        text = value.get("data", {}).get("text/plain", "")
+        try:
+            return str(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            return "the grader's own check, which answered oddly"
+
+    def _hold(self, cell: NotebookNode, index: int, changed: str) -> None:
+        """A test cell that ran while how cells run was changed earns nothing until a person looks."""
+        reason = (
+            f"held for a person to check, because when {_label(cell, index)} ran, the notebook "
+            f"had changed {changed}: this can change what the tests see"
+        )
+        cell.outputs.append(
+            NotebookNode(output_type="error", ename=HELD, evalue=reason, traceback=[])
+        )
+        points = cell.metadata.get("nbgrader", {}).get("points", 0)
+        add_note(self.nb, f"{reason} ({points:g} points held)")
+
     def _returncode(self) -> int | None:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
         return None if process is None else process.poll()
@@ -130,6 +165,7 @@ class ResilientExecute(Execute):
             assert self.kc is not None
             info = self.wait_for_reply(self.kc.kernel_info())
             self.nb.metadata["language_info"] = info["content"]["language_info"]
+            self._probe(reset=True)
             index, replaying = 0, True
             try:
                 for index in range(start):
@@ -138,7 +174,13 @@ class ResilientExecute(Execute):
                         self.execute_cell(copy.deepcopy(cell), index, store_history=False)
                 replaying = False
                 for index in range(start, len(self.nb.cells)):
-                    self.preprocess_cell(self.nb.cells[index], resources, index)
+                    cell = self.nb.cells[index]
+                    test = _is_test(cell)
+                    before = self._probe() if test else "ok"
+                    self.preprocess_cell(cell, resources, index)
+                    changed = before if before != "ok" else self._probe() if test else "ok"
+                    if changed != "ok":
+                        self._hold(cell, index, changed)
                 return None
             except DeadKernelError:
                 how = _how_it_died(self._returncode())
@@ -182,6 +224,11 @@ class ResilientExecute(Execute):
             )
             return index + 1
         return start
+
+
+def _is_test(cell: NotebookNode) -> bool:
+    nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and nbgrader.get("grade") and not nbgrader.get("solution")
 
 
 def _timed_out(cell: NotebookNode) -> bool:
