@@ -114,10 +114,12 @@ class ResilientExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self._skip: set[int] = set()  # cells not to run again in a new kernel
+        self._held: dict[str, list[tuple[str, NotebookNode]]] = {}  # by what the probe found
         self._restarts = 0
         start: int | None = 0
         while start is not None:
             start = self._run_from(start, resources)
+        self._note_held()
         self.set_widgets_metadata()
         return self.nb, self.resources
 
@@ -145,14 +147,24 @@ class ResilientExecute(Execute):
     def _hold(self, cell: NotebookNode, index: int, changed: str) -> None:
         """A test cell that ran while how cells run was changed earns nothing until a person looks."""
         reason = (
-            f"held for a person to check, because when {_label(cell, index)} ran, the notebook "
-            f"had changed {changed}: this can change what the tests see"
+            f"held for a person to check, because the notebook had changed {changed} when this "
+            "test cell ran: this can change what the tests see"
         )
         cell.outputs.append(
             NotebookNode(output_type="error", ename=HELD, evalue=reason, traceback=[])
         )
-        points = cell.metadata.get("nbgrader", {}).get("points", 0)
-        add_note(self.nb, f"{reason} ({points:g} points held)")
+        self._held.setdefault(changed, []).append((_label(cell, index), cell))
+
+    def _note_held(self) -> None:
+        """One note per change found, naming the test cells it held."""
+        for changed, cells in self._held.items():
+            labels = ", ".join(label.removeprefix("cell ") for label, _ in cells)
+            points = sum(float(c.metadata.get("nbgrader", {}).get("points", 0)) for _, c in cells)
+            add_note(
+                self.nb,
+                f"held for a person to check, because the notebook had changed {changed} when "
+                f"test cells {labels} ran ({points:g} points held)",
+            )
 
     def _returncode(self) -> int | None:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
