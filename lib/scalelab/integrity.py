@@ -42,6 +42,7 @@ _HISTORY = re.compile(r"^(In|Out|_ih|_oh|_dh|_i{1,3}|_i\d+|_\d+|__|___)$")
 _GRADER_MODULES = frozenset(
     {
         "builtins",
+        "bdb",
         "ctypes",
         "gc",
         "importlib",
@@ -53,6 +54,8 @@ _GRADER_MODULES = frozenset(
         "nbconvert",
         "nbformat",
         "nbgrader",
+        "pdb",
+        "trace",
         "traitlets",
         "zmq",
     }
