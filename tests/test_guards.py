@@ -142,3 +142,28 @@ def test_the_kernel_probe_leaves_an_honest_notebook_alone(tmp_path: Path) -> Non
     honest = "import matplotlib.pyplot as plt\nimport numpy as np\nplt.plot([1, 2])\nx = 2"
     nb = _notebook(honest, "assert x == 2")
     assert _run_with_probe(nb, tmp_path) == 2
+
+
+TAKE_BACK = (
+    "import builtins as _b\n"
+    "_b.globals().update({k: v for k, v in _b.vars(_b).items() if not k.startswith('_')})\n"
+)
+SWAP_WHILE_TESTED = """
+import __main__
+from scalelab import check
+
+
+def answer():
+    # found by a red team: replace what the running test uses, from inside the learner's code
+    __main__.__dict__["max"] = lambda *a: 0
+    __main__.__dict__["check"] = None
+    return 1
+"""
+
+
+def test_the_kernel_probe_sees_names_replaced_while_a_test_ran(tmp_path: Path) -> None:
+    test = TAKE_BACK + "from scalelab import check\nassert answer() == 1\nassert max(1, 2) == 0"
+    nb = _notebook(SWAP_WHILE_TESTED, test)
+    assert _run_with_probe(nb, tmp_path) == 0
+    evalue = nb.cells[1].outputs[-1].evalue
+    assert "the name check" in evalue and "the name max (a built-in)" in evalue, evalue

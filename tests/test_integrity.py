@@ -30,7 +30,8 @@ def _notebook(answer: str, added: str | None = None) -> list[nbformat.NotebookNo
     ]
     if added is not None:
         cells.append(_cell(added))
-    cells.append(_cell("check.equal(1, 1)", grade=True, solution=False, locked=True, points=1))
+    test = "_want, _given = 1, [1]\ncheck.equal(_want, 1)"
+    cells.append(_cell(test, grade=True, solution=False, locked=True, points=1))
     cells[-1].metadata.nbgrader["grade_id"] = "rr-visible"
     return cells
 
@@ -97,6 +98,24 @@ TAMPERING = {
         "import traceback\ntraceback.StackSummary.extract(traceback.walk_stack(None), capture_locals=True)\n",
         "uses `.walk_stack`",
     ),
+    # Found by a second red team: the tests' own variables, read or replaced while a test runs.
+    "the expected answer read by name": (
+        "class RR(Balancer):\n    def choose(self, servers):\n        return _want\n",
+        "reads `_want`, a name the tests set",
+    ),
+    "the notebook's namespace reached through __main__": (
+        "import __main__ as m\nd = m.__dict__\n",
+        "imports `__main__`",
+    ),
+    "a test's variable named in a string": ("x = {}.get('_given')\n", "names `_given`"),
+    "a helper module's namespace copied": (
+        "import types\nfake = types.SimpleNamespace(**check.__dict__)\n",
+        "uses `check.__dict__`",
+    ),
+    "a library class patched through type()": (
+        "def choose(self, servers):\n    type(servers[0]).healthy = True\n",
+        "patches a class through `type(…).healthy`",
+    ),
     "a traceback's frames": (
         "try:\n    1 / 0\nexcept Exception as e:\n    e.__traceback__\n",
         "uses `.__traceback__`",
@@ -148,7 +167,9 @@ HONEST = {
     # Found by a red team: habits the review once held.
     "IPython's display": "from IPython.display import display, Markdown\n",
     "inline plots": "%matplotlib inline\n",
-    "a debugging print of an object's attributes": "print(vars(check), check.__dict__)\n",
+    "a debugging print of an object's attributes": "b = Balancer()\nprint(vars(b), b.__dict__)\n",
+    "a helper forwarding by a computed name": "class A:\n    def get(self, kind):\n"
+    "        return getattr(self, f'_{kind}')\n",
     "the method resolution order": "print(type(check).__mro__, int.__bases__)\n",
     "flushing stdout": "import sys\nsys.stdout.flush()\nprint(sys.maxsize)\n",
     "getattr with a constant name": "x = getattr(check, 'equal')\n",

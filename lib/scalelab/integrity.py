@@ -42,6 +42,7 @@ _HISTORY = re.compile(r"^(In|Out|_ih|_oh|_dh|_i{1,3}|_i\d+|_\d+|__|___)$")
 _GRADER_MODULES = frozenset(
     {
         "builtins",
+        "__main__",
         "bdb",
         "ctypes",
         "gc",
@@ -201,6 +202,7 @@ class _Reader(ast.NodeVisitor):
         self.protected = protected
         self.imported = imported
         self.magics = magics  # the tree is IPython's translation: its magic calls are expected
+        self.test_names: set[str] = set()  # names only the teacher's cells bind (``_want`` …)
         self.found: list[tuple[str, str | None]] = []
         self.depth = 0  # 0 at the top level of the cell; inside a def or class more
 
@@ -250,6 +252,8 @@ class _Reader(ast.NodeVisitor):
             node.id in _GRADER_NAMES or node.id in _GRADER_CALLS or _HISTORY.match(node.id)
         ):
             self.note(f"uses `{node.id}`")
+        elif isinstance(node.ctx, ast.Load) and node.id in self.test_names:
+            self.note(f"reads `{node.id}`, a name the tests set")
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -284,10 +288,16 @@ class _Reader(ast.NodeVisitor):
             self.note(f"uses `.{node.attr}`")
         elif writes and node.attr in _NO_WRITE_ATTRIBUTES:
             self.note(f"replaces `.{node.attr}`")
-        if writes and isinstance(node.value, ast.Name):
-            base = node.value.id
-            if base in self.protected or base in BUILTIN_NAMES or base in self.imported:
-                self.note(f"patches `{base}.{node.attr}`")
+        base = node.value.id if isinstance(node.value, ast.Name) else None
+        known = base is not None and (
+            base in self.protected or base in BUILTIN_NAMES or base in self.imported
+        )
+        if writes and known:
+            self.note(f"patches `{base}.{node.attr}`")
+        elif node.attr == "__dict__" and known:
+            self.note(f"uses `{base}.__dict__`")
+        elif writes and isinstance(node.value, ast.Call) and _called(node.value) == "type":
+            self.note(f"patches a class through `type(…).{node.attr}`")
         self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
@@ -319,8 +329,11 @@ class _Reader(ast.NodeVisitor):
         name = _called(node)
         if name in ("getattr", "setattr", "delattr", "hasattr") and len(node.args) >= 2:
             attribute = node.args[1]
+            owner = node.args[0]
+            own = isinstance(owner, ast.Name) and owner.id in ("self", "cls")
             if not (isinstance(attribute, ast.Constant) and isinstance(attribute.value, str)):
-                self.note(f"calls {name}() with an attribute name computed at run time")
+                if not own:
+                    self.note(f"calls {name}() with an attribute name computed at run time")
             elif attribute.value in _ESCAPE_ATTRIBUTES:
                 self.note(f"uses `.{attribute.value}` through {name}()")
             target = node.args[0]
@@ -337,6 +350,8 @@ class _Reader(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and any(s in node.value for s in _SECRETS):
             self.note("quotes the grader's secret marks")
+        elif isinstance(node.value, str) and node.value in self.test_names:
+            self.note(f"names `{node.value}`, a name the tests set")
 
 
 def _bound_by(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> tuple[str, str]:
@@ -376,11 +391,14 @@ def review(cells: list[NotebookNode]) -> list[tuple[int, Finding]]:
     """What each cell the student wrote does that a person should look at, with its index."""
     protected: dict[str, str] = {}
     imported: set[str] = set()
+    test_names: set[str] = set()
     for cell in cells:
         if cell.cell_type == "code" and not _written_by_student(cell):
             read = _python(cell.source)
             if read is not None:
                 protected |= _imports(read[0])
+                if _is_test(cell):  # a hidden test's own variables: _want, _given, _np …
+                    test_names |= {n for n in _stored(read[0]) if n.startswith("_")}
     found = []
     for index, cell in enumerate(cells):
         if not _written_by_student(cell):
@@ -391,10 +409,37 @@ def review(cells: list[NotebookNode]) -> list[tuple[int, Finding]]:
         tree, translated = read
         imported |= set(_imports(tree))
         reader = _Reader(protected, imported, magics=translated)
+        reader.test_names = test_names - _stored(tree) - BUILTIN_NAMES
         reader.visit(tree)
         name = _cell_name(cell, index)
         found += [(index, Finding(name, what, rebound)) for what, rebound in reader.found]
     return found
+
+
+def teacher_imports(cells: list[NotebookNode]) -> dict[str, str]:
+    """Name → what it is imported from, for every import in the teacher's (read-only, test) cells."""
+    names: dict[str, str] = {}
+    for cell in cells:
+        if cell.cell_type == "code" and not _written_by_student(cell):
+            read = _python(cell.source)
+            if read is not None:
+                names |= _imports(read[0])
+    return names
+
+
+def takes_builtins_back(cell: NotebookNode) -> bool:
+    """Whether a test cell takes the built-ins back first, as hidden tests do."""
+    read = _python(cell.source)
+    return read is not None and restores_builtins(read[0])
+
+
+def _stored(tree: ast.Module) -> set[str]:
+    """Every name a cell binds (assignments, defs, classes, loop variables, imports)."""
+    names = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    return names | set(_imports(tree))
 
 
 def _loaded(tree: ast.Module) -> set[str]:

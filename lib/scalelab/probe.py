@@ -63,12 +63,53 @@ def _state() -> dict[str, object]:
     return state
 
 
-def check(reset: bool = False) -> str:
-    """``"ok"``, or what changed since the first call (or since ``reset``)."""
+def _resolve(origin: str) -> object:
+    """The object an import binds: ``numpy``, ``scalelab.check``, ``scalelab.ServerView``."""
+    if origin in sys.modules:
+        return sys.modules[origin]
+    module, _, attribute = origin.rpartition(".")
+    return getattr(sys.modules[module], attribute)
+
+
+def _namespace(names: dict[str, str], no_shadows: bool) -> list[str]:
+    """Names in the notebook's namespace that no longer hold what the teacher's cells import,
+    and (``no_shadows``) built-in names shadowed there."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return []
+    user_ns = shell.user_ns
+    changed = []
+    for name, origin in names.items():
+        try:
+            if name in user_ns and user_ns[name] is not _resolve(origin):
+                changed.append(f"the name {name}")
+        except (KeyError, AttributeError):
+            continue
+    if no_shadows:
+        changed += [
+            f"the name {name} (a built-in)"
+            for name, value in vars(builtins).items()
+            if not name.startswith("_") and name in user_ns and user_ns[name] is not value
+        ]
+    return changed
+
+
+def check(
+    reset: bool = False, names: dict[str, str] | None = None, no_shadows: bool = False
+) -> str:
+    """``"ok"``, or what changed since the first call (or since ``reset``).
+
+    ``names`` maps each name the teacher's cells import to what it was imported from; with
+    ``no_shadows`` (after a test cell that took the built-ins back) a built-in name bound in the
+    notebook's namespace counts as a change made while that test ran.
+    """
     global _baseline
     now = _state()
     if reset or _baseline is None:
         _baseline = now
         return "ok"
     changed = sorted(k for k in now.keys() | _baseline.keys() if now.get(k) != _baseline.get(k))
+    changed += _namespace(names or {}, no_shadows)
     return "ok" if not changed else ", ".join(changed)

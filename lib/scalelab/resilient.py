@@ -115,6 +115,7 @@ class ResilientExecute(Execute):
         self._check_assign_resources(resources)
         self._skip: set[int] = set()  # cells not to run again in a new kernel
         self._held: dict[str, list[tuple[str, NotebookNode]]] = {}  # by what the probe found
+        self._names = _teacher_imports(self.nb)  # names the probe checks in the namespace
         self._restarts = 0
         start: int | None = 0
         while start is not None:
@@ -123,14 +124,18 @@ class ResilientExecute(Execute):
         self.set_widgets_metadata()
         return self.nb, self.resources
 
-    def _probe(self, reset: bool = False) -> str:
+    def _probe(self, reset: bool = False, after: NotebookNode | None = None) -> str:
         """Ask the kernel whether how cells run has changed (``scalelab.probe``): "ok" or what.
 
         A user expression is evaluated by IPython directly, not through the input transformers or
         ``run_cell`` a submission may have replaced.
         """
         assert self.kc is not None
-        expression = f"__import__('scalelab.probe', fromlist=['check']).check({reset})"
+        no_shadows = after is not None and _takes_builtins_back(after)
+        expression = (
+            f"__import__('scalelab.probe', fromlist=['check']).check({reset}, "
+            f"{self._names!r}, {no_shadows})"
+        )
         msg_id = self.kc.execute(
             "", silent=True, store_history=False, user_expressions={"probe": expression}
         )
@@ -190,7 +195,8 @@ class ResilientExecute(Execute):
                     test = _is_test(cell)
                     before = self._probe() if test else "ok"
                     self.preprocess_cell(cell, resources, index)
-                    changed = before if before != "ok" else self._probe() if test else "ok"
+                    after = self._probe(after=cell) if test else "ok"
+                    changed = before if before != "ok" else after
                     if changed != "ok":
                         self._hold(cell, index, changed)
                 return None
@@ -236,6 +242,19 @@ class ResilientExecute(Execute):
             )
             return index + 1
         return start
+
+
+def _teacher_imports(nb: NotebookNode) -> dict[str, str]:
+    """Name → what it is imported from, for every import in the teacher's cells."""
+    from scalelab.integrity import teacher_imports
+
+    return teacher_imports(nb.cells)
+
+
+def _takes_builtins_back(cell: NotebookNode) -> bool:
+    from scalelab.integrity import takes_builtins_back
+
+    return takes_builtins_back(cell)
 
 
 def _is_test(cell: NotebookNode) -> bool:
