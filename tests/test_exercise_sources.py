@@ -97,3 +97,12 @@ def test_hidden_tests_take_the_built_ins_back_first(name: str, grade_id: str, so
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "update"
     )
     assert restore == first_use, f"{name} {grade_id} calls something before taking them back"
+
+
+@pytest.mark.parametrize(("name", "grade_id", "source"), HIDDEN, ids=lambda v: str(v)[:30])
+def test_hidden_tests_keep_their_variables_local(name: str, grade_id: str, source: str) -> None:
+    """A hidden test's expected values must not be globals that the learner's code, which the test
+    calls, could read by name (a red team's balancer returned the test's ``_want``)."""
+    tree = ast.parse(MAGIC.sub("", source))
+    top = [type(node).__name__ for node in tree.body]
+    assert top == ["FunctionDef", "Expr"], f"{name} {grade_id}: top-level statements {top}"

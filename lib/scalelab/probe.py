@@ -33,6 +33,9 @@ _SHELL_METHODS = (
     "should_run_async",
 )
 
+# Built-ins that IPython and ipykernel replace themselves, on every request or in the namespace.
+_KERNEL_OWNED = frozenset({"input", "exit", "quit", "help", "copyright", "credits", "license"})
+
 _baseline: dict[str, object] | None = None
 
 
@@ -46,7 +49,7 @@ def _state() -> dict[str, object]:
         "the import machinery": tuple(map(id, sys.meta_path)),
     }
     for name, value in vars(builtins).items():
-        if not name.startswith("_"):
+        if not name.startswith("_") and name not in _KERNEL_OWNED:
             state[f"the built-in {name}"] = id(value)
     if shell is not None:
         cls = type(shell)
@@ -91,7 +94,10 @@ def _namespace(names: dict[str, str], no_shadows: bool) -> list[str]:
         changed += [
             f"the name {name} (a built-in)"
             for name, value in vars(builtins).items()
-            if not name.startswith("_") and name in user_ns and user_ns[name] is not value
+            if not name.startswith("_")
+            and name not in _KERNEL_OWNED
+            and name in user_ns
+            and user_ns[name] is not value
         ]
     return changed
 
