@@ -15,7 +15,6 @@ import contextlib
 import csv
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -25,8 +24,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from scalelab import reaper
 from scalelab.grading import (
     ROOT,
@@ -34,7 +31,8 @@ from scalelab.grading import (
     failure_reason,
     graded_cells,
     grading_notes,
-    nbgrader_path,
+    not_a_notebook,
+    run_nbgrader,
     student_limit,
 )
 
@@ -163,16 +161,8 @@ class Classroom:
     def _run(
         self, args: tuple[str, ...], cwd: Path | None, env: dict | None, limit: float | None
     ) -> reaper.Finished:
-        """Run nbgrader under the reaper: its log goes to a file, and whatever it started dies
-        when it ends or when ``limit`` seconds have passed."""
-        environment = {**os.environ, **(env or {})}
-        environment["PATH"] = nbgrader_path(environment.get("PATH", ""))
-        return reaper.run(
-            [str(Path(sys.executable).parent / "nbgrader"), *args, *self._options()],
-            limit=limit,
-            cwd=cwd or self.root,
-            env=environment,
-        )
+        """Run nbgrader in the course (see :func:`scalelab.grading.run_nbgrader`)."""
+        return run_nbgrader([*args, *self._options()], limit=limit, cwd=cwd or self.root, env=env)
 
     def nbgrader(self, *args: str, cwd: Path | None = None, env: dict | None = None) -> str:
         """Run one nbgrader command in the course; return its log, or raise with the log's errors."""
@@ -327,12 +317,10 @@ class Classroom:
             return self._ungraded(
                 name, student, best, f"no {name}.ipynb was handed in (found: {found})"
             )
-        try:
-            nbformat.validate(nbformat.read(notebook, as_version=4))
-        except Exception as e:  # noqa: BLE001 (any reason a file is not a notebook)
-            reason = str(e).splitlines()[0][:200]
+        problem = not_a_notebook(notebook)
+        if problem:
             return self._ungraded(
-                name, student, best, f"{name}.ipynb is not a valid notebook: {reason}"
+                name, student, best, f"{name}.ipynb is not a valid notebook: {problem}"
             )
         with tempfile.TemporaryDirectory(prefix="scalelab-grade-") as scratch:
             work = Path(scratch)

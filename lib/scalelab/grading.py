@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scalelab import reaper
-from scalelab.integrity import HELD
+from scalelab.guards import HELD
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,6 +49,28 @@ def nbgrader_path(path: str = "") -> str:
     bindir = str(Path(sys.executable).parent)
     parts = path.split(os.pathsep) if path else []
     return os.pathsep.join([bindir, *[p for p in parts if p != bindir]])
+
+
+def run_nbgrader(
+    args: Sequence[str], limit: float | None, cwd: Path, env: Mapping[str, str] | None = None
+) -> reaper.Finished:
+    """Run this environment's ``nbgrader`` under :mod:`scalelab.reaper`: its log goes to a file,
+    and whatever it started dies when it ends or when ``limit`` seconds have passed."""
+    environment = {**os.environ, **(env or {})}
+    environment["PATH"] = nbgrader_path(environment.get("PATH", ""))
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    return reaper.run([nbgrader, *args], limit=limit, cwd=cwd, env=environment)
+
+
+def not_a_notebook(path: Path) -> str | None:
+    """Why ``path`` is not a valid notebook (one line), or None when it is one."""
+    import nbformat
+
+    try:
+        nbformat.validate(nbformat.read(path, as_version=4))
+    except Exception as e:  # noqa: BLE001 (any reason a file is not a notebook)
+        return str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+    return None
 
 
 def assignments(root: Path = ROOT) -> list[str]:
@@ -125,14 +147,10 @@ class ScratchCourse:
         that nothing a notebook starts outlives its grading and a wall-clock limit holds. Raises
         :class:`GradingFailedError` (one line) for a notebook that cannot be graded.
         """
-        import nbformat
-
         for notebook in submissions.values():
-            try:
-                nbformat.validate(nbformat.read(notebook, as_version=4))
-            except Exception as e:  # noqa: BLE001 (any reason a file is not a notebook)
-                reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-                raise GradingFailedError(f"{notebook} is not a valid notebook: {reason}") from None
+            problem = not_a_notebook(notebook)
+            if problem:
+                raise GradingFailedError(f"{notebook} is not a valid notebook: {problem}")
         shutil.rmtree(self.path / "submitted", ignore_errors=True)  # grade these students only
         for student, notebook in submissions.items():
             target = self.path / "submitted" / student / name
@@ -162,8 +180,7 @@ class ScratchCourse:
         options = [f"--CourseDirectory.root={self.path}", "--force", f"--student={student}"]
         if self.timeout is not None:
             options.append(f"--Execute.timeout={self.timeout}")
-        nbgrader = str(Path(sys.executable).parent / "nbgrader")
-        return reaper.run([nbgrader, "autograde", name, *options], limit=limit, cwd=self.path)
+        return run_nbgrader(["autograde", name, *options], limit=limit, cwd=self.path)
 
     def notes(self, name: str, student: str) -> list[str]:
         """What grading ``student``'s ``name`` ran into (a kernel that died, a duplicated cell …)."""

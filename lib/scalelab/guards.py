@@ -26,8 +26,20 @@ _MARK_RE = re.compile(r'\n?print\("scalelab-test-end:([0-9a-f]{32})"\)\s*$')
 _MARK_TEXT_RE = re.compile(r"scalelab-test-end:[0-9a-f]{32}\n?")
 
 
-def _is_test_cell(cell: NotebookNode) -> bool:
+HELD = "HeldForReview"
+"""The ``ename`` of a held test cell's error (``scalelab.integrity``, ``scalelab.resilient``)."""
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    """An autograded test cell: graded, and not an answer."""
     return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
+def add_note(nb: NotebookNode, note: str) -> None:
+    """Record what happened while grading (in the notebook's metadata, ``scalelab.notes``), for the
+    teacher's table and the student's feedback; :func:`scalelab.grading.grading_notes` reads it."""
+    scalelab = nb.metadata.setdefault("scalelab", {})
+    scalelab.setdefault("notes", []).append(note)
 
 
 class MarkTestEnds(NbGraderPreprocessor):
@@ -36,7 +48,7 @@ class MarkTestEnds(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         mark = secrets.token_hex(16)
         for cell in nb.cells:
-            if _is_test_cell(cell):
+            if is_test_cell(cell):
                 cell.source = cell.source.rstrip("\n") + "\n" + _MARK_LINE.format(mark=mark)
         return nb, resources
 
@@ -56,7 +68,7 @@ class RequireTestEnds(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         for cell in nb.cells:
-            found = _MARK_RE.search(cell.source) if _is_test_cell(cell) else None
+            found = _MARK_RE.search(cell.source) if is_test_cell(cell) else None
             if found is None:
                 continue
             cell.source = cell.source[: found.start()]

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbgrader.utils import is_grade, is_locked, is_solution
+from nbgrader.utils import is_locked, is_solution
 
-from scalelab.resilient import HELD, add_note
+from scalelab.guards import HELD, add_note, is_test_cell
 
-__all__ = ["HELD", "HoldTampering", "review"]  # HELD: the ename of a held test cell's error
+__all__ = ["HELD", "HoldTampering", "review"]  # HELD is scalelab.guards.HELD, named here too
 
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # Names IPython keeps in the user namespace for the history of inputs and outputs.
@@ -383,22 +383,15 @@ def _written_by_student(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and (is_solution(cell) or not is_locked(cell))
 
 
-def _is_test(cell: NotebookNode) -> bool:
-    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
-
-
 def review(cells: list[NotebookNode]) -> list[tuple[int, Finding]]:
     """What each cell the student wrote does that a person should look at, with its index."""
-    protected: dict[str, str] = {}
+    protected = teacher_imports(cells)
     imported: set[str] = set()
-    test_names: set[str] = set()
+    test_names: set[str] = set()  # a hidden test's own variables: _want, _given, _np …
     for cell in cells:
-        if cell.cell_type == "code" and not _written_by_student(cell):
-            read = _python(cell.source)
-            if read is not None:
-                protected |= _imports(read[0])
-                if _is_test(cell):  # a hidden test's own variables: _want, _given, _np …
-                    test_names |= {n for n in _stored(read[0]) if n.startswith("_")}
+        read = _python(cell.source) if is_test_cell(cell) else None
+        if read is not None:
+            test_names |= {n for n in _stored(read[0]) if n.startswith("_")}
     found = []
     for index, cell in enumerate(cells):
         if not _written_by_student(cell):
@@ -504,7 +497,7 @@ class HoldTampering(NbGraderPreprocessor):
         reason = held_reason([f for _, f in found])
         points = 0.0
         for index, cell in enumerate(nb.cells):
-            if not _is_test(cell):
+            if not is_test_cell(cell):
                 continue
             read = _python(cell.source)
             test = read[0] if read is not None else ast.Module(body=[], type_ignores=[])

@@ -27,14 +27,10 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
-HELD = "HeldForReview"  # as scalelab.integrity.HELD (that module imports this one)
+from scalelab.guards import HELD, add_note, is_test_cell
+from scalelab.integrity import takes_builtins_back, teacher_imports
+
 KERNEL_DIED = "KernelDied"  # the ename of the error output on a cell that killed the kernel
-
-
-def add_note(nb: NotebookNode, note: str) -> None:
-    """Record what happened while grading, for the teacher's table and the student's feedback."""
-    scalelab = nb.metadata.setdefault("scalelab", {})
-    scalelab.setdefault("notes", []).append(note)
 
 
 def _label(cell: NotebookNode, index: int) -> str:
@@ -115,7 +111,7 @@ class ResilientExecute(Execute):
         self._check_assign_resources(resources)
         self._skip: set[int] = set()  # cells not to run again in a new kernel
         self._held: dict[str, list[tuple[str, NotebookNode]]] = {}  # by what the probe found
-        self._names = _teacher_imports(self.nb)  # names the probe checks in the namespace
+        self._names = teacher_imports(self.nb.cells)  # names the probe checks in the namespace
         self._restarts = 0
         start: int | None = 0
         while start is not None:
@@ -131,7 +127,7 @@ class ResilientExecute(Execute):
         ``run_cell`` a submission may have replaced.
         """
         assert self.kc is not None
-        no_shadows = after is not None and _takes_builtins_back(after)
+        no_shadows = after is not None and takes_builtins_back(after)
         expression = (
             f"__import__('scalelab.probe', fromlist=['check']).check({reset}, "
             f"{self._names!r}, {no_shadows})"
@@ -192,7 +188,7 @@ class ResilientExecute(Execute):
                 replaying = False
                 for index in range(start, len(self.nb.cells)):
                     cell = self.nb.cells[index]
-                    test = _is_test(cell)
+                    test = is_test_cell(cell)
                     before = self._probe() if test else "ok"
                     self.preprocess_cell(cell, resources, index)
                     after = self._probe(after=cell) if test else "ok"
@@ -242,24 +238,6 @@ class ResilientExecute(Execute):
             )
             return index + 1
         return start
-
-
-def _teacher_imports(nb: NotebookNode) -> dict[str, str]:
-    """Name → what it is imported from, for every import in the teacher's cells."""
-    from scalelab.integrity import teacher_imports
-
-    return teacher_imports(nb.cells)
-
-
-def _takes_builtins_back(cell: NotebookNode) -> bool:
-    from scalelab.integrity import takes_builtins_back
-
-    return takes_builtins_back(cell)
-
-
-def _is_test(cell: NotebookNode) -> bool:
-    nbgrader = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and nbgrader.get("grade") and not nbgrader.get("solution")
 
 
 def _timed_out(cell: NotebookNode) -> bool:
