@@ -70,7 +70,7 @@ def run(
             returncode = process.wait(timeout=None if limit is None else limit + 30)
         except subprocess.TimeoutExpired:
             process.kill()
-            returncode = process.wait()
+            process.wait()
             returncode = TIMED_OUT
         except BaseException:
             process.terminate()  # the reaper kills what is below it and exits
