@@ -31,7 +31,8 @@ venv: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/scalelab workspace
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS) course/00-welcome.ipynb
+	@echo "Starting JupyterLab: open the address it prints below (Ctrl+C twice stops it)."
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) --ServerApp.log_level=WARN $(LAB_FLAGS) course/00-welcome.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests bench nbgrader_config.py

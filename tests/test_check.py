@@ -28,7 +28,7 @@ def test_close_uses_relative_tolerance_and_rejects_non_numbers() -> None:
 def test_raises_reports_another_error_as_what_came_back() -> None:
     with pytest.raises(
         AssertionError,
-        match="at 100%: expected ValueError, got ZeroDivisionError: division by zero",
+        match="at 100%: expected ValueError, but it raised ZeroDivisionError: division by zero",
     ):
         check.raises(ValueError, lambda u: 1 / (1 - u), 1, what="at 100%")
 

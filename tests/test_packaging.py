@@ -105,3 +105,12 @@ def test_no_committed_file_is_ignored() -> None:
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     assert _git(ROOT, "ls-files", "-ci", "--exclude-standard") == ""
+
+
+def test_the_readme_quotes_the_simulator_tests_as_they_are() -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    theory = (ROOT / "tests" / "test_queueing_theory.py").read_text()
+    assert "within 2% at a million requests" in readme and "N = 1_000_000" in theory
+    assert "rel=0.02" in theory
+    assert "M/M/c/K queue within 3% at 300,000 requests" in readme
+    assert "300_000" in theory and "rel=0.03" in theory

@@ -46,7 +46,7 @@ def raises(error: type[BaseException], func, *args: object, what: str) -> None:
         return
     except Exception as e:  # noqa: BLE001 (any other error is the answer to report)
         raise AssertionError(
-            f"{what}: expected {error.__name__}, got {type(e).__name__}: {e}"
+            f"{what}: expected {error.__name__}, but it raised {type(e).__name__}: {e}"
         ) from None
     raise AssertionError(f"{what}: expected {error.__name__}, but it returned {_fmt(result)}")
 

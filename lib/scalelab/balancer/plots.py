@@ -33,9 +33,9 @@ def p99_by_strategy(
             hatch=["", "//", "..", "xx"][k % 4],
             label=pool,
         )
-    target_band(ax)
     ax.set_xticks(x, strategies)
     ax.set_yscale("log")
+    target_band(ax)
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     ax.set_ylabel("p99 latency (ms, log scale)")
     ax.set_title(title)

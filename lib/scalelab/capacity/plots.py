@@ -30,10 +30,10 @@ def hockey_stick(
         )
     if theory is not None:
         ax.plot(utilisation, 1000 * theory, "k--", label="theory: mean = cpu / (1 − ρ)")
-    target_band(ax)
     ax.set_xlabel("utilisation ρ = arrival rate / capacity")
     ax.set_ylabel("latency (ms)")
     ax.set_yscale("log")
+    target_band(ax)
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
     return ax.figure

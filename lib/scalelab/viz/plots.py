@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from scalelab.sim.result import SimResult
-from scalelab.viz.style import COLORS, LATENCY_TARGET_S, PERCENTILE_COLORS
+from scalelab.viz.style import COLORS, LATENCY_LIMIT_S, LATENCY_TARGET_S, PERCENTILE_COLORS
 
 
 def axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
@@ -25,9 +25,17 @@ def axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
 
 
 def target_band(ax: Axes, scale: float = 1000.0) -> None:
-    """Shade the latency target on a latency axis in seconds × ``scale`` (ms by default)."""
-    low, high = LATENCY_TARGET_S
-    ax.axhspan(low * scale, high * scale, color="#55A868", alpha=0.15, label="target 500–700 ms")
+    """Shade the latency target on a latency axis in seconds × ``scale`` (ms by default).
+
+    Everything from 0 up to the target is on target (faster is never worse); a dotted line marks the
+    lecture's outer limit of one second. Call it after the data and the axis scale are set: the axis
+    then reaches just past the target, and past the limit only when the data do.
+    """
+    bottom, top = ax.get_ylim()
+    target, limit = LATENCY_TARGET_S * scale, LATENCY_LIMIT_S * scale
+    ax.axhspan(0, target, color="#55A868", alpha=0.15, label=f"target: under {target:.0f} ms")
+    ax.axhline(limit, color="#55A868", ls=":", lw=1.2, label=f"limit: {LATENCY_LIMIT_S:g} s")
+    ax.set_ylim(bottom, max(top, 1.15 * target))
 
 
 def latency_over_time(
@@ -70,9 +78,10 @@ def server_load(
     ax.bar(names, served, color=COLORS["server"], label="answered")
     ax.axhline(len(result.status) / len(names), color="black", ls="--", lw=1, label="even share")
     ax.set_ylabel("requests")
-    ax.set_ylim(0, 1.3 * max(counts.max(), 1))  # headroom so the legend never hides a bar
+    ax.set_ylim(0, 1.1 * max(counts.max(), 1))
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper right", ncols=3)
+    # Below the axes, where it can hide neither a bar nor a tick label.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, frameon=False)
     return ax.figure
 
 
