@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from submissions import reference_answers, write_submission
 
-from scalelab.grading import Score, ScratchCourse, assignments
+from scalelab.teach.grading import Score, ScratchCourse, assignments
 
 NAMES = assignments()
 

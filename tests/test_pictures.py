@@ -5,15 +5,19 @@ import numpy as np
 import pytest
 
 import scalelab
-from scalelab import diagrams, plots
+from scalelab.balancer import plots as balancer_plots
+from scalelab.capacity import plots as capacity_plots
 from scalelab.sim import poisson
-from scalelab.widgets import ControlPanel, slider
+from scalelab.viz import diagrams, plots
+from scalelab.viz.widgets import ControlPanel, slider
 
 
 @pytest.fixture(scope="module")
 def result() -> scalelab.SimResult:
     w = poisson(300, 30, 0.01, np.random.default_rng(1))
-    return scalelab.simulate(w, scalelab.pool(4), outages=[scalelab.Outage(1, 10, 20)])
+    return scalelab.simulate(
+        w, scalelab.pool(4), scalelab.RoundRobin(), outages=[scalelab.Outage(1, 10, 20)]
+    )
 
 
 def test_latency_plot_has_units_and_error_axis(result: scalelab.SimResult) -> None:
@@ -32,7 +36,7 @@ def test_server_load_bars_match_the_result(result: scalelab.SimResult) -> None:
 
 def test_hockey_stick_is_log_scaled() -> None:
     rho = np.array([0.1, 0.5, 0.9])
-    fig = plots.hockey_stick(rho, {50: rho, 99: 2 * rho}, theory=rho)
+    fig = capacity_plots.hockey_stick(rho, {50: rho, 99: 2 * rho}, theory=rho)
     assert fig.axes[0].get_yscale() == "log"
     assert len(fig.axes[0].get_lines()) == 3
 
@@ -70,7 +74,7 @@ def test_p99_by_strategy_groups_bars_per_pool() -> None:
             [("equal", "rr"), ("equal", "lc"), ("slow", "rr"), ("slow", "lc")]
         )
     }
-    ax = plots.p99_by_strategy(p99).axes[0]
+    ax = balancer_plots.p99_by_strategy(p99).axes[0]
     assert [b.get_height() for b in ax.containers[0]] == pytest.approx([100, 200])
     assert [b.get_height() for b in ax.containers[1]] == pytest.approx([300, 400])
     assert ax.get_yscale() == "log" and "p99 latency (ms" in ax.get_ylabel()

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import scalelab
-from scalelab import queueing
 from scalelab.sim import poisson
+from scalelab.theory import queueing
 
 N = 1_000_000
 
@@ -42,7 +42,9 @@ def test_mmc_mean_wait_erlang_c(workers: int) -> None:
 def test_random_dispatch_is_c_independent_mm1_queues() -> None:
     c, lam, mu = 4, 0.7 * 4, 1.0
     work = poisson(lam, N / lam, 1 / mu, np.random.default_rng(11))
-    result = scalelab.simulate(work, scalelab.pool(c), scalelab.Random(), seed=3)
+    result = scalelab.simulate(
+        work, scalelab.pool(c), scalelab.Random(), rng=np.random.default_rng(3)
+    )
     assert mean_wait(result) == pytest.approx(queueing.mm1_wait(lam / c, mu), rel=0.02)
     # The shared pool waits far less than c separate queues at the same load: why least-connections
     # and a shared queue beat random dispatch.

@@ -1,4 +1,4 @@
-"""The standard plots: latency percentiles, the hockey stick, load per server.
+"""The generic plots every chapter can use: latency percentiles over time, load per server, both.
 
 Each function draws on an Axes (made for you if you pass none) and returns the Figure, so a notebook
 cell stays one line and a widget can redraw into the same place.
@@ -14,16 +14,18 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from scalelab.sim.result import SimResult
-from scalelab.style import COLORS, LATENCY_TARGET_S, PERCENTILE_COLORS
+from scalelab.viz.style import COLORS, LATENCY_TARGET_S, PERCENTILE_COLORS
 
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
+def axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
+    """``ax`` itself, or the Axes of a new figure of ``size`` inches when it is None."""
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
 
 
-def _target_band(ax: Axes, scale: float = 1000.0) -> None:
+def target_band(ax: Axes, scale: float = 1000.0) -> None:
+    """Shade the latency target on a latency axis in seconds × ``scale`` (ms by default)."""
     low, high = LATENCY_TARGET_S
     ax.axhspan(low * scale, high * scale, color="#55A868", alpha=0.15, label="target 500–700 ms")
 
@@ -36,11 +38,11 @@ def latency_over_time(
     title: str = "Latency over time",
 ) -> Figure:
     """Percentiles of latency (ms) per ``window`` seconds, and the share of failed requests."""
-    ax = _axes(ax)
+    ax = axes(ax)
     series = result.over_time(window, q)
     for p in q:
         ax.plot(series["t"], 1000 * series[f"p{p}"], color=PERCENTILE_COLORS.get(p), label=f"p{p}")
-    _target_band(ax)
+    target_band(ax)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("latency (ms)")
     ax.set_title(title)
@@ -56,40 +58,11 @@ def latency_over_time(
     return ax.figure
 
 
-def hockey_stick(
-    utilisation: np.ndarray,
-    simulated: dict[int, np.ndarray],
-    theory: np.ndarray | None = None,
-    ax: Axes | None = None,
-    title: str = "Latency vs utilisation of one server",
-) -> Figure:
-    """Latency (ms) against utilisation: simulated percentiles by q, and the formula's mean if given."""
-    ax = _axes(ax)
-    for p, values in simulated.items():
-        ax.plot(
-            utilisation,
-            1000 * values,
-            "o-",
-            color=PERCENTILE_COLORS.get(p),
-            ms=4,
-            label=f"simulated p{p}",
-        )
-    if theory is not None:
-        ax.plot(utilisation, 1000 * theory, "k--", label="theory: mean = cpu / (1 − ρ)")
-    _target_band(ax)
-    ax.set_xlabel("utilisation ρ = arrival rate / capacity")
-    ax.set_ylabel("latency (ms)")
-    ax.set_yscale("log")
-    ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=8)
-    return ax.figure
-
-
 def server_load(
     result: SimResult, ax: Axes | None = None, title: str = "Load per server"
 ) -> Figure:
     """Requests each server received, dead servers in grey; the ideal even share as a dashed line."""
-    ax = _axes(ax, (5, 3))
+    ax = axes(ax, (5, 3))
     counts = result.requests_per_server()
     served = np.bincount(result.server[result.ok], minlength=len(result.servers))
     names = [s.name for s in result.servers]
@@ -100,39 +73,6 @@ def server_load(
     ax.set_ylim(0, 1.3 * max(counts.max(), 1))  # headroom so the legend never hides a bar
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper right", ncols=3)
-    return ax.figure
-
-
-def p99_by_strategy(
-    p99: dict[tuple[str, str], float],
-    ax: Axes | None = None,
-    title: str = "Same traffic, different strategies: p99 latency",
-) -> Figure:
-    """Grouped bars of p99 latency (ms, log scale) keyed by ``(pool, strategy)``, one hatch per pool."""
-    ax = _axes(ax, (8, 3.6))
-    pools = list(dict.fromkeys(pool for pool, _ in p99))
-    strategies = list(dict.fromkeys(name for _, name in p99))
-    x = np.arange(len(strategies))
-    width = 0.8 / len(pools)
-    for k, pool in enumerate(pools):
-        heights = [1000 * p99[pool, name] for name in strategies]
-        offset = (k - (len(pools) - 1) / 2) * width
-        ax.bar(
-            x + offset,
-            heights,
-            width=width,
-            color=COLORS["server"],
-            edgecolor="black",
-            hatch=["", "//", "..", "xx"][k % 4],
-            label=pool,
-        )
-    _target_band(ax)
-    ax.set_xticks(x, strategies)
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
-    ax.set_ylabel("p99 latency (ms, log scale)")
-    ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=8)
     return ax.figure
 
 

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scalelab import reaper
-from scalelab.guards import HELD
+from scalelab.teach import reaper
+from scalelab.teach.guards import HELD
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class GradingFailedError(RuntimeError):
@@ -54,7 +54,7 @@ def nbgrader_path(path: str = "") -> str:
 def run_nbgrader(
     args: Sequence[str], limit: float | None, cwd: Path, env: Mapping[str, str] | None = None
 ) -> reaper.Finished:
-    """Run this environment's ``nbgrader`` under :mod:`scalelab.reaper`: its log goes to a file,
+    """Run this environment's ``nbgrader`` under :mod:`scalelab.teach.reaper`: its log goes to a file,
     and whatever it started dies when it ends or when ``limit`` seconds have passed."""
     environment = {**os.environ, **(env or {})}
     environment["PATH"] = nbgrader_path(environment.get("PATH", ""))
@@ -143,7 +143,7 @@ class ScratchCourse:
     def autograde(self, name: str, submissions: Mapping[str, Path]) -> dict[str, list[Score]]:
         """Grade each ``student → notebook`` (copied, never touched) and return their scores.
 
-        nbgrader runs in a subprocess under :mod:`scalelab.reaper`, all the students at once, so
+        nbgrader runs in a subprocess under :mod:`scalelab.teach.reaper`, all the students at once, so
         that nothing a notebook starts outlives its grading and a wall-clock limit holds. Raises
         :class:`GradingFailedError` (one line) for a notebook that cannot be graded.
         """

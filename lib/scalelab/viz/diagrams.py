@@ -15,12 +15,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from scalelab import chapters
-from scalelab.style import COLORS
+from scalelab.viz.style import COLORS
 
 
 @dataclass(frozen=True)
 class Node:
-    """One box: ``kind`` picks its colour (a key of :data:`scalelab.style.COLORS`)."""
+    """One box: ``kind`` picks its colour (a key of :data:`scalelab.viz.style.COLORS`)."""
 
     kind: str
     label: str
