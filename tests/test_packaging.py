@@ -51,7 +51,7 @@ def test_ci_runs_exactly_make_test() -> None:
 def test_readme_names_the_two_commands_and_every_make_verb() -> None:
     readme = (ROOT / "README.md").read_text()
     makefile = (ROOT / "Makefile").read_text()
-    for verb in ("lab", "test", "grade", "exercises", "notebooks", "bench"):
+    for verb in ("lab", "test", "grade", "exercises", "navigation", "notebooks", "bench"):
         assert re.search(rf"^{verb}:", makefile, re.M), f"Makefile has no {verb} target"
         assert f"make {verb}" in readme, f"README does not mention make {verb}"
 

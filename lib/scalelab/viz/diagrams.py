@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
+from scalelab import chapters
 from scalelab.viz.style import COLORS
 
 
@@ -136,15 +137,7 @@ def draw(
 
 
 def journey() -> Figure:
-    """Chapter 00: the road from one server to a million users, one box per step."""
-    steps = [
-        Node("server", "1 server"),
-        Node("db", "+ database"),
-        Node("lb", "+ load\nbalancer"),
-        Node("db", "+ replicas"),
-        Node("cache", "+ cache"),
-        Node("cdn", "+ CDN"),
-        Node("queue", "+ queues,\nshards"),
-        Node("user", "1,000,000\nusers"),
-    ]
-    return draw([[s] for s in steps], "From 1 to 1,000,000 users")
+    """Chapter 00: the road from one server to a million users, one box per step, read from the
+    chapter list (:func:`scalelab.chapters.journey_steps`)."""
+    steps = [[Node(kind, label)] for kind, label in chapters.journey_steps()]
+    return draw(steps, "From 1 to 1,000,000 users")
