@@ -36,6 +36,24 @@ def test_grade_prints_a_table_and_leaves_the_notebook_alone(
     assert hashlib.sha256(notebook.read_bytes()).hexdigest() == before
 
 
+def test_grade_names_an_answer_that_did_not_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import nbformat
+
+    notebook = tmp_path / "00-welcome.ipynb"
+    nb = nbformat.read(ROOT / "exercises" / "00-welcome" / "00-welcome.ipynb", as_version=4)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source = "def average_qps(users, per_user):\n    return users * per_user / 86400 +\n"
+    nbformat.write(nb, notebook)
+    assert cli.grade([notebook]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"qps-visible +0/1 ✘  NameError", out), out
+    assert re.search(
+        r"note: answer cell qps-answer stopped with SyntaxError: .*invalid syntax", out
+    ), f"expected the SyntaxError named under the table, got:\n{out}"
+
+
 def test_grade_says_how_many_points_wait_for_a_person(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -1,4 +1,4 @@
-"""The library's layout holds (shared/STYLE.md): the engine imports no family, models import no plotting,
+"""The library's layout holds (lib/scalelab/DESIGN.md): the engine imports no family, models import no plotting,
 widget or grading stack, nothing in the learner's library imports the teacher's tools, and today's public
 names stay importable from ``scalelab``."""
 

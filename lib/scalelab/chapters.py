@@ -3,7 +3,7 @@
 Navigation is generated, never typed (STYLE.md example 8, after PythonDataScienceHandbook's
 ``tools/add_navigation.py``): the "‹ previous · contents · next ›" line at the top and bottom of every
 course notebook and exercise, the README's chapter table, and chapter 00's journey map (its table here,
-its diagram in :func:`scalelab.diagrams.journey`) all come from :data:`CHAPTERS`. When a chapter is
+its diagram in :func:`scalelab.viz.diagrams.journey`) all come from :data:`CHAPTERS`. When a chapter is
 written, change its ``status`` to ``"ready"`` and run ``make navigation``; ``tests/test_navigation.py``
 fails until every page agrees with the list.
 

@@ -5,6 +5,9 @@ first served. Its capacity is ``workers * speed / cpu_time`` requests per second
 grows without bound, unless ``queue_limit`` caps it: then the excess is refused at once (an HTTP 503),
 which is what Nginx's ``limit_conn`` or a full accept backlog does. A faster machine (scale up) has a
 higher ``speed``; more machines (scale out) need a load balancer in front of them.
+
+This module holds what a server *is*; how a request waits in its line, is served or is lost is the
+engine's ``_Queue.admit`` and ``_lindley`` in :mod:`scalelab.sim.engine`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from scalelab.teach.grading import graded_cells, grading_notes
+from scalelab.teach.grading import answer_errors, graded_cells, grading_notes
 
 
 def edits(released: Path, submitted: Path) -> list[str]:
@@ -36,6 +36,7 @@ def edits(released: Path, submitted: Path) -> list[str]:
 def incidents(graded: Path) -> list[str]:
     """What happened while grading that a student should hear about, by cell."""
     notes = grading_notes(graded)  # a kernel that died, duplicated or unknown cells, held marks
+    notes += answer_errors(graded)  # an answer that did not run, so the tests after it failed
     for grade_id, cell in graded_cells(graded).items():
         for output in cell.get("outputs", []):
             name = output.get("ename", "")

@@ -179,7 +179,8 @@ class ScratchCourse:
 
     def notes(self, name: str, student: str) -> list[str]:
         """What grading ``student``'s ``name`` ran into (a kernel that died, a duplicated cell …)."""
-        return grading_notes(self.path / "autograded" / student / name / f"{name}.ipynb")
+        graded = self.path / "autograded" / student / name / f"{name}.ipynb"
+        return grading_notes(graded) + answer_errors(graded)
 
     def _scores(self, name: str, student: str) -> list[Score]:
         cells = graded_cells(self.path / "autograded" / student / name / f"{name}.ipynb")
@@ -242,6 +243,26 @@ def grading_notes(notebook: Path) -> list[str]:
     that died, a cell that appears twice, a cell with an unknown grade id."""
     metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
     return list(metadata.get("scalelab", {}).get("notes", []))
+
+
+def answer_errors(notebook: Path) -> list[str]:
+    """Answer cells of an autograded notebook that stopped with an error, one line each.
+
+    A syntax error in an answer makes every test after it fail with ``NameError``; this names the cause.
+    """
+    notes = []
+    for grade_id, cell in graded_cells(notebook).items():
+        meta = cell["metadata"]["nbgrader"]
+        if cell["cell_type"] != "code" or not meta.get("solution") or meta.get("grade"):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output["ename"] != "NotImplementedError":
+                error = f"{output['ename']}: {output['evalue']}".strip().rstrip(":").splitlines()[0]
+                notes.append(
+                    f"answer cell {grade_id} stopped with {error[:300]}; "
+                    "the tests that use it failed for that reason"
+                )
+    return notes
 
 
 def _errors_by_cell(cells: dict[str, dict]) -> dict[str, str]:

@@ -14,7 +14,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from scalelab.sim.result import SimResult
-from scalelab.viz.style import COLORS, LATENCY_LIMIT_S, LATENCY_TARGET_S, PERCENTILE_COLORS
+from scalelab.viz.style import (
+    COLORS,
+    FAILURE_COLOR,
+    LATENCY_LIMIT_S,
+    LATENCY_TARGET_S,
+    PERCENTILE_COLORS,
+)
 
 
 def axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
@@ -27,14 +33,15 @@ def axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
 def target_band(ax: Axes, scale: float = 1000.0) -> None:
     """Shade the latency target on a latency axis in seconds × ``scale`` (ms by default).
 
-    Everything from 0 up to the target is on target (faster is never worse); a dotted line marks the
-    lecture's outer limit of one second. Call it after the data and the axis scale are set: the axis
-    then reaches just past the target, and past the limit only when the data do.
+    Everything from 0 up to the target is on target (faster is never worse). The lecture's outer limit
+    of one second gets a dotted line when the data reach it. Call this after the data and the axis
+    scale are set: the axis then reaches just past the target, and past the limit only with the data.
     """
     bottom, top = ax.get_ylim()
     target, limit = LATENCY_TARGET_S * scale, LATENCY_LIMIT_S * scale
     ax.axhspan(0, target, color="#55A868", alpha=0.15, label=f"target: under {target:.0f} ms")
-    ax.axhline(limit, color="#55A868", ls=":", lw=1.2, label=f"limit: {LATENCY_LIMIT_S:g} s")
+    if top >= limit:
+        ax.axhline(limit, color="#55A868", ls=":", lw=1.2, label=f"limit: {LATENCY_LIMIT_S:g} s")
     ax.set_ylim(bottom, max(top, 1.15 * target))
 
 
@@ -54,15 +61,36 @@ def latency_over_time(
     ax.set_xlabel("time (s)")
     ax.set_ylabel("latency (ms)")
     ax.set_title(title)
+    handles, labels = ax.get_legend_handles_labels()
     if series["errors"].any():
         twin = ax.twinx()
-        # Each window's share drawn across the whole window, the last one up to the run's end.
-        edges = np.append(series["t"], result.workload.duration)
+        # Each window's share drawn across the whole window, the last one up to the run's end;
+        # hatched grey, a look no latency line or component uses.
+        edges = np.append(series["t"], result.workload.start + result.workload.duration)
         share = 100 * np.append(series["errors"], series["errors"][-1])
-        twin.fill_between(edges, share, step="post", color="red", alpha=0.25)
-        twin.set_ylabel("failed requests (%)", color="red")
+        area = twin.fill_between(
+            edges,
+            share,
+            step="post",
+            facecolor="none",
+            edgecolor=FAILURE_COLOR,
+            hatch="////",
+            lw=0.8,
+            label="failed requests (%)",
+        )
+        twin.set_ylabel("failed requests (%)")
         twin.set_ylim(0, 100)
-    ax.legend(loc="upper left")
+        handles, labels = handles + [area], labels + [area.get_label()]
+    # Below the plot, where it hides no data.
+    ax.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        ncols=len(labels),
+        fontsize=8,
+        frameon=False,
+    )
     return ax.figure
 
 

@@ -16,6 +16,9 @@ COLORS = {
     "down": "#BBBBBB",
 }
 
+#: Edge colour of the hatched share of failed requests (no component or percentile uses it).
+FAILURE_COLOR = "#444444"
+
 #: Line colours of latency percentiles on every latency plot.
 PERCENTILE_COLORS = {50: "#4C72B0", 95: "#DD8452", 99: "#C44E52"}
 
