@@ -1,6 +1,7 @@
 """The learner's commands: a workspace that never overwrites, a grader that never changes a file."""
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -123,3 +124,19 @@ def test_score_table_keeps_a_long_message_whole_under_its_row() -> None:
     assert rows[2] == "ha-hidden-order  0/1 ✘"
     assert "".join(r.strip() for r in rows[3:-1]).endswith("(END)"), table
     assert all(len(r) <= 100 for r in rows), table
+
+
+def test_chapter_00_shows_the_table_a_correct_answer_really_gets() -> None:
+    from scalelab.teach.grading import Score, graded_cells, score_table
+
+    cells = graded_cells(ROOT / "solutions" / "00-welcome" / "00-welcome.ipynb")
+    full = [
+        Score(grade_id, c["metadata"]["nbgrader"]["points"], c["metadata"]["nbgrader"]["points"])
+        for grade_id, c in cells.items()
+        if c["cell_type"] == "code" and c["metadata"]["nbgrader"].get("grade")
+    ]
+    notebook = json.loads((ROOT / "course" / "00-welcome.ipynb").read_text(encoding="utf-8"))
+    prose = "\n".join(
+        "".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"
+    )
+    assert score_table(full) in prose, f"expected chapter 00 to show:\n{score_table(full)}"
