@@ -1,6 +1,6 @@
-"""The library's layout holds (lib/scalelab/DESIGN.md): the engine imports no family, models import no plotting,
-widget or grading stack, nothing in the learner's library imports the teacher's tools, and today's public
-names stay importable from ``scalelab``."""
+"""The library's layout holds (lib/scalelab/DESIGN.md): the engine imports no family, models import
+no plotting, widget or grading stack, nothing in the learner's library imports the teacher's tools,
+and today's public names stay importable from ``scalelab``."""
 
 from __future__ import annotations
 
