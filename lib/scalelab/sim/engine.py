@@ -142,11 +142,13 @@ def _dispatch(
             chosen[lo:hi] = assign_many(hi - lo, views)
             return
         choose = balancer.choose
-        picks = [choose(views) for _ in range(hi - lo)]
+        answers = [-1 if p is None else p for p in (choose(views) for _ in range(hi - lo))]
         try:
-            values = np.array([-1 if p is None else p for p in picks])
+            values = np.array(answers)
         except (TypeError, ValueError):
-            values = np.array(picks, dtype=object)
+            values = None
+        if values is None or values.dtype.kind not in "iu":  # keep each answer as it was given
+            values = np.array(answers, dtype=object)
         chosen[lo:hi] = _check_choices(values, n)
 
     lo = 0
