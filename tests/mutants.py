@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / ".mutants"
 LINKS = {"src": "../lib", "tests": "../tests", "pyproject.toml": "../pyproject.toml"}
-COLUMNS = ("killed", "survived", "timeout", "no tests", "other")
+COLUMNS = ("killed", "survived", "timeout", "no tests", "not checked", "other")
 
 
 def stage(fresh: bool) -> None:
@@ -71,7 +71,7 @@ def results() -> dict[str, dict[str, str]]:
 
 def table(by_module: dict[str, dict[str, str]]) -> str:
     head = f"{'module':<26}{'score':>8}{'killed':>8}{'total':>7}{'survived':>10}{'timeout':>9}"
-    head += f"{'no tests':>10}{'other':>7}"
+    head += f"{'no tests':>10}{'unchecked':>11}{'other':>7}"
     lines = [head, "-" * len(head)]
     total: Counter[str] = Counter()
     for module, statuses in by_module.items():
@@ -84,11 +84,15 @@ def table(by_module: dict[str, dict[str, str]]) -> str:
 
 
 def row(name: str, counts: Counter[str], n: int) -> str:
-    # A timeout counts as killed (mutmut's own convention): the mutant made the tests hang.
-    score = f"{100 * (counts['killed'] + counts['timeout']) / n:.1f}%" if n else "-"
+    # A timeout counts as killed (mutmut's own convention): the mutant made the tests hang. The
+    # score is over the mutants checked (an interrupted run leaves some unchecked); a mutant no
+    # selected test calls ("no tests") counts as alive.
+    checked = n - counts["not checked"]
+    score = f"{100 * (counts['killed'] + counts['timeout']) / checked:.1f}%" if checked else "-"
     return (
         f"{name:<26}{score:>8}{counts['killed']:>8}{n:>7}{counts['survived']:>10}"
-        f"{counts['timeout']:>9}{counts['no tests']:>10}{counts['other']:>7}"
+        f"{counts['timeout']:>9}{counts['no tests']:>10}{counts['not checked']:>11}"
+        f"{counts['other']:>7}"
     )
 
 

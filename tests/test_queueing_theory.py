@@ -71,3 +71,15 @@ def test_hockey_stick_formula() -> None:
     assert queueing.mm1_latency_at(0.9, 0.1) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="below 1"):
         queueing.mm1_latency_at(1.0, 0.1)
+
+
+def test_capacity_and_utilisation_count_every_worker() -> None:
+    assert queueing.capacity(0.1) == pytest.approx(10.0)
+    assert queueing.capacity(0.1, workers=4) == pytest.approx(40.0)
+    assert queueing.utilisation(30.0, 10.0) == pytest.approx(3.0)
+    assert queueing.utilisation(30.0, 10.0, workers=4) == pytest.approx(0.75)
+    for bad, name in [((0, 10.0), "arrival_rate"), ((30.0, 0), "service_rate")]:
+        with pytest.raises(ValueError, match=f"{name} must be a positive number"):
+            queueing.utilisation(*bad)
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        queueing.utilisation(30.0, 10.0, workers=0)
