@@ -6,7 +6,7 @@
 #   make notebooks  re-execute course/ notebooks in place
 #   make bench      simulator speed, side by side with SimPy
 #   make mutation   how many mutants of each reference solution the hidden tests kill, and the survivors
-#   make mutants    mutation testing of the library's core (mutmut): score per module, about 20 min
+#   make mutants    mutation testing of the library's core (mutmut): score per module (long: up to an hour)
 
 PYTHON ?= python3
 VENV := .venv
