@@ -7,6 +7,7 @@
 #   make notebooks  re-execute course/ notebooks in place
 #   make bench      simulator speed, side by side with SimPy
 #   make mutation   how many mutants of each reference solution the hidden tests kill, and the survivors
+#   make mutants    mutation testing of the library's core (mutmut): score per module (long: up to an hour)
 
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +20,7 @@ export PATH := $(BIN):$(PATH)
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: venv lab test lint system-packages grade exercises navigation notebooks bench mutation
+.PHONY: venv lab test lint system-packages grade exercises navigation notebooks bench mutation mutants
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else f"scalelab needs Python 3.11 or newer, but $(PYTHON) is {v.major}.{v.minor}: run make PYTHON=python3.11 …")'
@@ -75,3 +76,8 @@ bench: $(STAMP)
 
 mutation: $(STAMP)
 	$(BIN)/python tests/mutation.py
+
+# mutmut is installed here only (the mutants extra): nothing else needs it, and make test never runs it.
+mutants: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,mutants]'
+	$(BIN)/python tests/mutants.py

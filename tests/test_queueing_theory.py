@@ -137,3 +137,15 @@ def test_the_simulator_blocks_as_mmck_predicts(workers: int, limit: int, rho: fl
     assert result.mean_latency() == pytest.approx(
         queueing.mmck_time(lam, mu, workers, limit), rel=0.03
     )
+
+
+def test_capacity_and_utilisation_count_every_worker() -> None:
+    assert queueing.capacity(0.1) == pytest.approx(10.0)
+    assert queueing.capacity(0.1, workers=4) == pytest.approx(40.0)
+    assert queueing.utilisation(30.0, 10.0) == pytest.approx(3.0)
+    assert queueing.utilisation(30.0, 10.0, workers=4) == pytest.approx(0.75)
+    for bad, name in [((0, 10.0), "arrival_rate"), ((30.0, 0), "service_rate")]:
+        with pytest.raises(ValueError, match=f"{name} must be a positive number"):
+            queueing.utilisation(*bad)
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        queueing.utilisation(30.0, 10.0, workers=0)

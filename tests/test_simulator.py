@@ -239,9 +239,29 @@ class LoadAwareNumpyIndex(scalelab.Balancer):
         return np.int64(min(range(len(servers)), key=lambda i: servers[i].active))
 
 
-@pytest.mark.parametrize("balancer", [ReturnsAServerView(), ReturnsTooBig(), LoadAwareTooBig()])
-def test_a_balancer_returning_nonsense_is_told_what_was_expected(balancer) -> None:
-    with pytest.raises(ValueError, match="must return a server index from 0 to 2, or None"):
+class ReturnsTrue(scalelab.Balancer):
+    def choose(self, servers):
+        return True  # "yes, a server": a bool is not an index, though Python counts it as 1
+
+
+class LoadAwareTrue(ReturnsTrue):
+    uses_load = True
+
+
+@pytest.mark.parametrize(
+    "balancer, got",
+    [
+        (ReturnsAServerView(), "ServerView"),
+        (ReturnsTooBig(), "3"),
+        (LoadAwareTooBig(), "3"),
+        (ReturnsTrue(), "True"),
+        (LoadAwareTrue(), "True"),
+    ],
+)
+def test_a_balancer_returning_nonsense_is_told_what_was_expected(balancer, got: str) -> None:
+    with pytest.raises(
+        ValueError, match=f"must return a server index from 0 to 2, or None; got {got}"
+    ):
         scalelab.simulate(work(), scalelab.pool(3), balancer)
 
 

@@ -117,7 +117,11 @@ def _serve(
 
 def _check_choices(picks: np.ndarray, n: int) -> np.ndarray:
     if picks.dtype.kind not in "iu" or (len(picks) and (picks.min() < -1 or picks.max() >= n)):
-        bad = [p for p in picks.tolist() if not (isinstance(p, int) and -1 <= p < n)]
+        bad = [
+            p
+            for p in picks.tolist()
+            if isinstance(p, bool) or not (isinstance(p, int) and -1 <= p < n)
+        ]
         raise ValueError(
             f"choose() must return a server index from 0 to {n - 1}, or None; got {bad[0]!r}"
         )
@@ -142,11 +146,13 @@ def _dispatch(
             chosen[lo:hi] = assign_many(hi - lo, views)
             return
         choose = balancer.choose
-        picks = [choose(views) for _ in range(hi - lo)]
+        answers = [-1 if p is None else p for p in (choose(views) for _ in range(hi - lo))]
         try:
-            values = np.array([-1 if p is None else p for p in picks])
+            values = np.array(answers)
         except (TypeError, ValueError):
-            values = np.array(picks, dtype=object)
+            values = None
+        if values is None or values.dtype.kind not in "iu":  # keep each answer as it was given
+            values = np.array(answers, dtype=object)
         chosen[lo:hi] = _check_choices(values, n)
 
     lo = 0

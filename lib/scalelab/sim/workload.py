@@ -9,7 +9,7 @@ more popular than the rest (Zipf). Each generator here models one of those shape
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -210,5 +210,4 @@ def zipf_keys(n: int, n_keys: int, s: float, rng: np.random.Generator) -> np.nda
 
 def with_keys(workload: Workload, n_keys: int, s: float, rng: np.random.Generator) -> Workload:
     """The same requests, each now asking for a Zipf-distributed key."""
-    keys = zipf_keys(len(workload), n_keys, s, rng)
-    return Workload(workload.arrival, workload.demand, workload.duration, keys)
+    return replace(workload, keys=zipf_keys(len(workload), n_keys, s, rng))

@@ -1,0 +1,75 @@
+"""The balancing strategies and health checks, call by call: each test kills mutants that
+``make mutants`` found alive (ties, a fresh balancer used before reset, no healthy server)."""
+
+import numpy as np
+import pytest
+
+from scalelab import HealthCheck, LeastConnections, Random, RoundRobin, WeightedRoundRobin
+from scalelab.sim import Outage, ServerView
+
+
+def servers(n: int, down: tuple = (), active: tuple = (), weights: tuple = ()) -> list[ServerView]:
+    views = [ServerView(i, f"web-{i + 1}", weights[i] if weights else 1) for i in range(n)]
+    for i in down:
+        views[i].healthy = False
+    for view, load in zip(views, active, strict=False):
+        view._active = load
+    return views
+
+
+def test_least_connections_breaks_ties_round_robin_from_a_fresh_start() -> None:
+    lc = LeastConnections()
+    picks = [lc.choose(servers(3, active=(0, 0, 0))) for _ in range(4)]
+    assert picks == [0, 1, 2, 0]
+    lc.reset(3, np.random.default_rng(0))
+    assert lc.choose(servers(3, active=(0, 0, 0))) == 0
+
+
+def test_least_connections_takes_the_least_loaded_and_goes_on_after_it() -> None:
+    lc = LeastConnections()
+    assert lc.choose(servers(3, active=(2, 1, 1))) == 1  # first of the tied least loaded
+    assert lc.choose(servers(3, active=(1, 1, 1))) == 2  # round robin goes on after 1
+    assert lc.choose(servers(3, down=(0, 1, 2), active=(0, 0, 0))) is None
+    assert lc.choose(servers(3, active=(1, 1, 1))) == 0
+
+
+def test_a_fresh_weighted_round_robin_works_before_reset() -> None:
+    wrr = WeightedRoundRobin()
+    picks = [wrr.choose(servers(2, weights=(2, 1))) for _ in range(6)]
+    assert picks == [0, 1, 0, 0, 1, 0]
+
+
+def test_weighted_round_robin_shares_follow_the_weights_exactly() -> None:
+    wrr = WeightedRoundRobin()
+    wrr.reset(3, np.random.default_rng(0))
+    views = servers(3, weights=(5, 2, 1))
+    picks = [wrr.choose(views) for _ in range(8 * 50)]
+    assert np.bincount(picks).tolist() == [250, 100, 50]
+
+
+def test_random_used_before_reset_repeats_itself() -> None:
+    a = [Random().choose(servers(4)) for _ in range(1)] + Random().assign_many(
+        20, servers(4)
+    ).tolist()
+    b = [Random().choose(servers(4)) for _ in range(1)] + Random().assign_many(
+        20, servers(4)
+    ).tolist()
+    assert a == b and len(set(a)) > 1
+
+
+@pytest.mark.parametrize("balancer", [RoundRobin(), Random()])
+def test_assign_many_with_no_healthy_server_is_minus_one_everywhere(balancer) -> None:
+    picks = balancer.assign_many(5, servers(3, down=(0, 1, 2)))
+    assert picks.dtype == np.int64 and picks.tolist() == [-1] * 5
+
+
+@pytest.mark.parametrize("balancer", [RoundRobin(), Random()])
+def test_assign_many_with_one_healthy_server_sends_everything_there(balancer) -> None:
+    assert balancer.assign_many(4, servers(3, down=(0, 2))).tolist() == [1] * 4
+
+
+def test_health_check_events_come_in_time_order_across_servers() -> None:
+    events = HealthCheck(interval=1.0, fall=1, rise=1).transitions(
+        [Outage(1, 0.5, 3.5), Outage(0, 1.5, 2.5)]
+    )
+    assert events == [(1.0, 1, False), (2.0, 0, False), (3.0, 0, True), (4.0, 1, True)]
