@@ -3,6 +3,7 @@
 #   make test       everything CI checks (with CI=true, 1 or yes it also installs Chromium and bubblewrap)
 #   make grade      score your notebooks in my-work/, hidden tests included
 #   make exercises  regenerate exercises/ from solutions/
+#   make navigation rewrite the chapter navigation (nav cells, README table, 00's map) from lib/scalelab/chapters.py
 #   make notebooks  re-execute course/ notebooks in place
 #   make bench      simulator speed, side by side with SimPy
 #   make mutation   how many mutants of each reference solution the hidden tests kill, and the survivors
@@ -18,7 +19,7 @@ export PATH := $(BIN):$(PATH)
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: venv lab test lint system-packages grade exercises notebooks bench mutation
+.PHONY: venv lab test lint system-packages grade exercises navigation notebooks bench mutation
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else f"scalelab needs Python 3.11 or newer, but $(PYTHON) is {v.major}.{v.minor}: run make PYTHON=python3.11 …")'
@@ -31,7 +32,8 @@ venv: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/scalelab workspace
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS) course/00-welcome.ipynb
+	@echo "Starting JupyterLab: open the address it prints below (Ctrl+C twice stops it)."
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) --ServerApp.log_level=WARN $(LAB_FLAGS) course/00-welcome.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests bench nbgrader_config.py
@@ -62,6 +64,9 @@ grade: $(STAMP)
 
 exercises: $(STAMP)
 	$(BIN)/scalelab exercises
+
+navigation: $(STAMP)
+	$(BIN)/python -m scalelab.chapters
 
 notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \

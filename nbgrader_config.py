@@ -20,10 +20,10 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from scalelab.guards import CapOutput, MarkTestEnds, RequireTestEnds, ShortenHiddenTracebacks
-from scalelab.integrity import HoldTampering
-from scalelab.lms import LmsFileNames
-from scalelab.resilient import RepairGradeIds, ResilientExecute
+from scalelab.teach.guards import CapOutput, MarkTestEnds, RequireTestEnds, ShortenHiddenTracebacks
+from scalelab.teach.integrity import HoldTampering
+from scalelab.teach.lms import LmsFileNames
+from scalelab.teach.resilient import RepairGradeIds, ResilientExecute
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -79,7 +79,7 @@ c.GenerateFeedback.preprocessors = [
 # 05-load-balancer_alice_attempt_2026-11-20-10-00-00_05-load-balancer.ipynb
 # (the assignment name has no underscore; the student id may have some). The pattern is matched
 # against each file's name only, never its folders, and only students of the roster are taken
-# (scalelab.lms.LmsFileNames; nbgrader's own collector matches the whole path).
+# (scalelab.teach.lms.LmsFileNames; nbgrader's own collector matches the whole path).
 c.ZipCollectApp.collector_plugin = LmsFileNames
 c.FileNameCollectorPlugin.named_regexp = (
     r"^[^_]+_(?P<student_id>.+?)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)$"

@@ -9,22 +9,18 @@ Run with ``make bench``. Prints numbers; asserts nothing about speed (machines d
 
 from __future__ import annotations
 
-import contextlib
+import importlib
 import io
-import json
+import pkgutil
 import statistics
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import simpy
 
 import scalelab
-import scalelab.widgets
 from scalelab.sim import poisson
-
-COURSE = Path(__file__).resolve().parents[1] / "course"
 
 SERVERS, CPU, RHO = 4, 0.01, 0.8
 RATE = RHO * SERVERS / CPU
@@ -91,52 +87,42 @@ def main() -> None:
     )
     print(f"least connections (event loop): {n / lc_s:,.0f} requests/s")
 
-    for chapter in sorted(COURSE.glob("*.ipynb")):
-        settings = widget_settings(chapter)
-        if settings:
-            times = [redraw_seconds(draw, values) for draw, values in settings]
+    for chapter, makers in panels().items():
+        for make in makers:
+            times = [redraw_seconds(draw, values) for draw, values in widget_settings(make)]
             print(
-                f"widget redraw, {chapter.stem}: {len(times)} settings, "
+                f"widget redraw, {chapter}: {len(times)} settings, "
                 f"median {1000 * statistics.median(times):,.0f} ms, "
                 f"worst {1000 * max(times):,.0f} ms (target ≤ 300 ms)"
             )
 
 
-class _Recorder:
-    """Stands in for ControlPanel while a chapter runs: keeps its draw function and controls."""
+def panels() -> dict[str, list]:
+    """Every control panel in the library, by chapter: each family's ``panel.PANELS``."""
+    found: dict[str, list] = {}
+    for module in pkgutil.walk_packages(scalelab.__path__, "scalelab."):
+        if module.name.endswith(".panel"):
+            for chapter, make in importlib.import_module(module.name).PANELS.items():
+                found.setdefault(chapter, []).append(make)
+    return dict(sorted(found.items()))
 
-    panels: list = []
 
-    def __init__(self, draw, **controls) -> None:
-        _Recorder.panels.append((draw, controls))
-
-
-def widget_settings(chapter: Path) -> list[tuple]:
-    """Run a chapter's code and return (draw, values) for its panels: the defaults, then each
-    dropdown option with every slider at its maximum and every checkbox on (the heaviest redraws)."""
-    _Recorder.panels = []
-    real, scalelab.widgets.ControlPanel = scalelab.widgets.ControlPanel, _Recorder
-    try:
-        namespace: dict = {}
-        with contextlib.redirect_stdout(io.StringIO()):  # the chapter's own prints
-            for cell in json.loads(chapter.read_text())["cells"]:
-                if cell["cell_type"] == "code":
-                    exec("".join(cell["source"]), namespace)  # noqa: S102 (our own notebooks)
-                    plt.close("all")
-    finally:
-        scalelab.widgets.ControlPanel = real
-    settings = []
-    for draw, controls in _Recorder.panels:
-        defaults = {name: c.value for name, c in controls.items()}
-        heavy = {
-            name: (c.max if hasattr(c, "max") else True if isinstance(c.value, bool) else c.value)
-            for name, c in controls.items()
-        }
-        settings.append((draw, defaults))
-        choices = [(n, c.options) for n, c in controls.items() if hasattr(c, "options")]
-        for name, options in choices or [(None, [None])]:
-            for option in options:
-                settings.append((draw, heavy | ({name: option} if name else {})))
+def widget_settings(make) -> list[tuple]:
+    """(draw, values) for one panel: its defaults, then each dropdown option with every slider at its
+    maximum and every checkbox on (the heaviest redraws)."""
+    built = make()
+    plt.close("all")
+    draw, controls = built._draw, built.controls
+    defaults = {name: c.value for name, c in controls.items()}
+    heavy = {
+        name: (c.max if hasattr(c, "max") else True if isinstance(c.value, bool) else c.value)
+        for name, c in controls.items()
+    }
+    settings = [(draw, defaults)]
+    choices = [(n, c.options) for n, c in controls.items() if hasattr(c, "options")]
+    for name, options in choices or [(None, [None])]:
+        for option in options:
+            settings.append((draw, heavy | ({name: option} if name else {})))
     return settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scalelab.grading import ROOT, graded_cells
+from scalelab.teach.grading import ROOT, graded_cells
 
 
 def reference_answers(name: str) -> dict[str, str]:

@@ -424,7 +424,7 @@ def test_chapter_05_exercise_from_blank_to_passing(learner: Learner, lab: str) -
         learner.type_into(cell("class RoundRobinBalancer"), ALWAYS_FIRST)
         learner.shot("wrong-answer")
         cells = learner.run_all()
-        message = output(cells, "check.picks(RoundRobinBalancer()")
+        message = output(cells, "picks(RoundRobinBalancer()")
         assert "AssertionError: 7 picks on 3 servers: expected [0, 1, 2, 0, 1, 2, 0], but got " in (
             message
         ), message
@@ -436,10 +436,10 @@ def test_chapter_05_exercise_from_blank_to_passing(learner: Learner, lab: str) -
         cells = learner.run_all()
         assert not _unrun(cells), f"cells that did not run: {_unrun(cells)}"
         assert not [c for c in cells if "Error" in c["output"]], cells
-        assert output(cells, "check.picks(RoundRobinBalancer()").splitlines() == [
+        assert output(cells, "picks(RoundRobinBalancer()").splitlines() == [
             "✔ 7 picks on 3 servers: [0, 1, 2, 0, 1, 2, 0]"
         ]
-        assert output(cells, "check.picks(HealthAwareBalancer()").splitlines() == [
+        assert output(cells, "picks(HealthAwareBalancer()").splitlines() == [
             "✔ server 1 is down: [0, 2, 0, 2]",
             "✔ every server down: [None, None]",
         ]

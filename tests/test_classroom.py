@@ -23,8 +23,8 @@ from processes import daemon, double_fork, survivors
 from submissions import points_of, reference_answers, write_submission
 from testrun import IN_CI, once_per_run
 
-from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
-from scalelab.grading import ROOT, graded_cells
+from scalelab.teach.classroom import Classroom, ClassroomError, sandbox_problem
+from scalelab.teach.grading import ROOT, graded_cells
 
 NAME = "05-load-balancer"
 ARTIFACTS = Path(__file__).parent / "artifacts" / "classroom"
@@ -148,6 +148,7 @@ def _with_unknown_cell(notebook: dict) -> dict:
 
 FLOOD = "\nprint('x' * 100_000_000)\n"
 PATCH_HELPERS = """
+from scalelab import balancer as _balancer
 from scalelab import check as _check
 
 
@@ -157,7 +158,7 @@ class _Yes:
 
 
 _check.equal = lambda *a, **k: print("✔ (faked)")
-_check.picks = lambda *a, **k: _Yes()
+_balancer.picks = lambda *a, **k: _Yes()
 """
 PATCH_ERRORS = (Path(__file__).parent / "attacks" / "swallow_errors.py").read_text()
 REPLAY_MARK = (Path(__file__).parent / "attacks" / "replay_mark.py").read_text()

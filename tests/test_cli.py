@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scalelab import cli
-from scalelab.grading import ROOT
+from scalelab.teach import cli
+from scalelab.teach.grading import ROOT
 
 
 def test_workspace_copies_exercises_and_never_overwrites(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_teach_works_on_the_course_in_the_current_folder(
 
 
 def test_progress_bar_counts_students(capsys: pytest.CaptureFixture) -> None:
-    from scalelab.classroom import progress_bar
+    from scalelab.teach.classroom import progress_bar
 
     progress_bar(1, 4, "alice")
     progress_bar(4, 4, "done")
@@ -97,7 +97,7 @@ def test_progress_bar_counts_students(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_score_table_keeps_a_long_message_whole_under_its_row() -> None:
-    from scalelab.grading import Score, score_table
+    from scalelab.teach.grading import Score, score_table
 
     got = "got " + "x" * 150 + " (END)"
     table = score_table([Score("ha-hidden-order", 0, 1, f"AssertionError: expected 2, {got}")])

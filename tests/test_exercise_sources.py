@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from scalelab.grading import ROOT, assignments
+from scalelab.teach.grading import ROOT, assignments
 
 MAGIC = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
@@ -83,7 +83,7 @@ HIDDEN = [(n, g, s) for n, g, s in test_cells() if "BEGIN HIDDEN TESTS" in s]
 def test_hidden_tests_take_the_built_ins_back_first(name: str, grade_id: str, source: str) -> None:
     """An answer cell may rename a built-in (``int = …``): hidden tests must not see it, and the
     integrity review relies on this to hold only the test cells a renamed name could fool."""
-    from scalelab.integrity import restores_builtins
+    from scalelab.teach.integrity import restores_builtins
 
     tree = ast.parse(MAGIC.sub("", source))
     assert restores_builtins(tree), f"{name} {grade_id} does not take the built-ins back"

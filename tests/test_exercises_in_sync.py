@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from scalelab.grading import ROOT, assignments, generate_exercises
+from scalelab.teach.grading import ROOT, assignments, generate_exercises
 
 
 def test_committed_exercises_equal_generated(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ import pytest
 from processes import daemon, double_fork, survivors
 from submissions import points_of, reference_answers
 
-from scalelab import cli
-from scalelab.grading import Score, ScratchCourse
+from scalelab.teach import cli
+from scalelab.teach.grading import Score, ScratchCourse
 
 NAME = "05-load-balancer"
 RR, HA = points_of(NAME, "rr"), points_of(NAME, "ha")  # autograded points of each question
@@ -164,8 +164,8 @@ def test_scalelab_grade_grades_a_duplicated_cell_and_says_so(
 
 
 def test_a_student_who_takes_too_long_is_stopped_with_a_note(tmp_path: Path) -> None:
-    from scalelab.classroom import Classroom
-    from scalelab.grading import ROOT
+    from scalelab.teach.classroom import Classroom
+    from scalelab.teach.grading import ROOT
 
     course = tmp_path / "course"
     course.mkdir()

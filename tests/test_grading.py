@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from submissions import reference_answers, write_submission
 
-from scalelab.grading import Score, ScratchCourse, assignments
+from scalelab.teach.grading import Score, ScratchCourse, assignments
 
 NAMES = assignments()
 
@@ -78,6 +78,12 @@ def test_solution_scores_every_point(name: str) -> None:
 def test_blank_exercise_scores_zero(name: str) -> None:
     scores, _ = graded(name)["blank"]
     assert _total(scores)[0] == 0, [s for s in scores if s.score > 0]
+    # A blank answer fails where the learner has work to do, not with a NameError further down.
+    autograded = [s for s in scores if s.max_score > 0]
+    wrong = [s for s in autograded if not s.message.startswith("NotImplementedError")]
+    assert autograded and not wrong, (
+        f"expected every autograded row to fail with NotImplementedError, got {wrong}"
+    )
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=_grouped(n)) for n in NAMES])

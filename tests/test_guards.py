@@ -7,9 +7,9 @@ import pytest
 from nbclient import NotebookClient
 from nbgrader.utils import determine_grade
 
-from scalelab.guards import CapOutput, MarkTestEnds, RequireTestEnds
-from scalelab.integrity import HELD, HoldTampering
-from scalelab.resilient import ResilientExecute
+from scalelab.teach.guards import CapOutput, MarkTestEnds, RequireTestEnds
+from scalelab.teach.integrity import HELD, HoldTampering
+from scalelab.teach.resilient import ResilientExecute
 
 ATTACKS = Path(__file__).parent / "attacks"
 SWALLOW = (ATTACKS / "swallow_errors.py").read_text()

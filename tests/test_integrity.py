@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from submissions import reference_answers
 
-from scalelab.grading import ROOT, assignments
-from scalelab.integrity import HELD, HoldTampering, review
+from scalelab.teach.grading import ROOT, assignments
+from scalelab.teach.integrity import HELD, HoldTampering, review
 
 ATTACKS = Path(__file__).parent / "attacks"
 IMPORTS = "from scalelab import Balancer, ServerView, check\nimport numpy as np\n"

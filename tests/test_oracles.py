@@ -127,7 +127,7 @@ def test_utilisation_counts_every_worker_at_its_speed() -> None:
         scalelab.Server(workers=3, speed=0.5),
     ]
     w = poisson(600, 60, 0.01, np.random.default_rng(21))
-    result = scalelab.simulate(w, servers)
+    result = scalelab.simulate(w, servers, scalelab.RoundRobin())
     # Busy seconds of each server inside the run, request by request from the raw trace: a request
     # answered at arrival + latency was served for its demand ÷ the speed of the server it went to.
     busy = [0.0] * len(servers)

@@ -52,7 +52,7 @@ def test_ci_runs_exactly_make_test() -> None:
 def test_readme_names_the_two_commands_and_every_make_verb() -> None:
     readme = (ROOT / "README.md").read_text()
     makefile = (ROOT / "Makefile").read_text()
-    for verb in ("lab", "test", "grade", "exercises", "notebooks", "bench"):
+    for verb in ("lab", "test", "grade", "exercises", "navigation", "notebooks", "bench"):
         assert re.search(rf"^{verb}:", makefile, re.M), f"Makefile has no {verb} target"
         assert f"make {verb}" in readme, f"README does not mention make {verb}"
 
@@ -120,3 +120,12 @@ def test_make_and_the_tests_agree_on_what_a_ci_run_is(value: str) -> None:
         check=True,
     ).stdout
     assert ("apt-get install" in plan) == testrun.truthy(value), plan
+
+
+def test_the_readme_quotes_the_simulator_tests_as_they_are() -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    theory = (ROOT / "tests" / "test_queueing_theory.py").read_text()
+    assert "within 2% at a million requests" in readme and "N = 1_000_000" in theory
+    assert "rel=0.02" in theory
+    assert "M/M/c/K queue within 3% at 300,000 requests" in readme
+    assert "300_000" in theory and "rel=0.03" in theory

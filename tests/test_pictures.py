@@ -5,15 +5,19 @@ import numpy as np
 import pytest
 
 import scalelab
-from scalelab import diagrams, plots
+from scalelab.balancer import plots as balancer_plots
+from scalelab.capacity import plots as capacity_plots
 from scalelab.sim import OK, poisson
-from scalelab.widgets import ControlPanel, slider
+from scalelab.viz import architecture, diagrams, plots
+from scalelab.viz.widgets import ControlPanel, slider
 
 
 @pytest.fixture(scope="module")
 def result() -> scalelab.SimResult:
     w = poisson(300, 30, 0.01, np.random.default_rng(1))
-    return scalelab.simulate(w, scalelab.pool(4), outages=[scalelab.Outage(1, 10, 20)])
+    return scalelab.simulate(
+        w, scalelab.pool(4), scalelab.RoundRobin(), outages=[scalelab.Outage(1, 10, 20)]
+    )
 
 
 def _trace(result: scalelab.SimResult) -> list[tuple[float, int, int, float]]:
@@ -33,7 +37,7 @@ def test_latency_plot_draws_what_the_trace_says(result: scalelab.SimResult) -> N
     fig = plots.latency_over_time(result, window=2.0)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "latency (ms)"
-    assert [line.get_label() for line in ax.get_lines()] == ["p50", "p99"]
+    assert [line.get_label() for line in ax.get_lines()] == ["p50", "p99", "limit: 1 s"]
     assert fig.axes[1].get_ylabel() == "failed requests (%)"
     # Each window's percentiles and failed share, counted request by request.
     windows = range(15)  # 30 s in windows of 2 s
@@ -46,7 +50,7 @@ def test_latency_plot_draws_what_the_trace_says(result: scalelab.SimResult) -> N
             answered[k].append(1000 * latency)
         else:
             failed[k] += 1
-    for line, q in zip(ax.get_lines(), [50, 99], strict=True):
+    for line, q in zip(ax.get_lines()[:2], [50, 99], strict=True):
         assert line.get_xdata().tolist() == [2.0 * k for k in windows]
         assert line.get_ydata() == pytest.approx([np.percentile(answered[k], q) for k in windows])
     [shade] = fig.axes[1].collections
@@ -67,17 +71,40 @@ def test_server_load_bars_count_the_trace(result: scalelab.SimResult) -> None:
 
 def test_hockey_stick_is_log_scaled() -> None:
     rho = np.array([0.1, 0.5, 0.9])
-    fig = plots.hockey_stick(rho, {50: rho, 99: 2 * rho}, theory=rho)
+    fig = capacity_plots.hockey_stick(rho, {50: rho, 99: 2 * rho}, theory=rho)
     assert fig.axes[0].get_yscale() == "log"
-    assert len(fig.axes[0].get_lines()) == 3
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels == [
+        "simulated p50",
+        "simulated p99",
+        "theory: mean = cpu / (1 − ρ)",
+        "limit: 1 s",
+    ]
 
 
 def test_diagram_marks_a_dead_server() -> None:
-    fig = diagrams.load_balanced(3, down=frozenset({1}))
+    fig = architecture.load_balanced(3, down=frozenset({1}))
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert texts[:2] == ["users", "load\nbalancer"] and "web-2\n(down)" in texts
+    assert texts[0] == "users" and "web-2\n10.0.0.12\n(down)" in texts
     with pytest.raises(ValueError, match="kind must be one of"):
         diagrams.Node("robot", "r2d2")
+
+
+def test_the_balancer_picture_shows_the_public_address_and_the_private_network() -> None:
+    ax = architecture.picture("load-balancer", n_servers=4).axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert f"load\nbalancer\n{architecture.PUBLIC_IP}" in texts
+    assert f"private network {architecture.PRIVATE_NET}" in texts
+    # Explicit edges: users → balancer, balancer → each server; never users → a server.
+    assert len([c for c in ax.get_children() if type(c).__name__ == "Annotation"]) == 1 + 4
+
+
+def test_diagram_edges_and_zones_must_name_its_nodes() -> None:
+    nodes = [[diagrams.Node("user", "users")], [diagrams.Node("server", "web")]]
+    with pytest.raises(ValueError, match="must name nodes of the diagram .*, got \\['db'\\]"):
+        diagrams.draw(nodes, edges=[("users", "db")])
+    with pytest.raises(ValueError, match="step must be one of"):
+        architecture.picture("moon-base")
 
 
 def test_slider_type_follows_its_bounds() -> None:
@@ -90,7 +117,7 @@ def test_control_panel_redraws_when_a_slider_moves() -> None:
 
     def draw(servers: int):
         calls.append(servers)
-        return diagrams.load_balanced(servers)
+        return architecture.load_balanced(servers)
 
     panel = ControlPanel(draw, servers=slider("servers", 1, 8, 1, 2))
     panel.controls["servers"].value = 5
@@ -105,7 +132,42 @@ def test_p99_by_strategy_groups_bars_per_pool() -> None:
             [("equal", "rr"), ("equal", "lc"), ("slow", "rr"), ("slow", "lc")]
         )
     }
-    ax = plots.p99_by_strategy(p99).axes[0]
+    ax = balancer_plots.p99_by_strategy(p99).axes[0]
     assert [b.get_height() for b in ax.containers[0]] == pytest.approx([100, 200])
     assert [b.get_height() for b in ax.containers[1]] == pytest.approx([300, 400])
     assert ax.get_yscale() == "log" and "p99 latency (ms" in ax.get_ylabel()
+
+
+def _target_patch(ax) -> tuple[float, float]:
+    spans = [p for p in ax.patches if p.get_label().startswith("target")]
+    assert len(spans) == 1, f"expected one target band, got {[p.get_label() for p in ax.patches]}"
+    ys = spans[0].get_path().transformed(spans[0].get_patch_transform()).vertices[:, 1]
+    return float(ys.min()), float(ys.max())
+
+
+def test_faster_is_never_off_target(result: scalelab.SimResult) -> None:
+    figures = [
+        plots.latency_over_time(result),
+        capacity_plots.hockey_stick(np.array([0.1, 0.5]), {99: np.array([0.01, 0.05])}),
+        balancer_plots.p99_by_strategy({("pool", "a"): 0.02, ("pool", "b"): 3.0}),
+    ]
+    for fig in figures:
+        ax = fig.axes[0]
+        assert _target_patch(ax) == (0.0, 700.0), "expected the target band to run from 0 to 700 ms"
+        labels = [h.get_label() for h in ax.get_legend().legend_handles]
+        assert "target: under 700 ms" in labels and "limit: 1 s" in labels, labels
+        assert ax.get_ylim()[1] >= 700, "expected the axis to show the whole target band"
+
+
+def test_the_load_legend_hides_no_bar_and_no_tick_label(result: scalelab.SimResult) -> None:
+    fig = plots.dashboard(result)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = next(a for a in fig.axes if a.get_title() == "Load per server")
+    legend = ax.get_legend().get_window_extent(renderer)
+    labels = [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+    covered = [t.get_text() for t in labels if legend.overlaps(t.get_window_extent(renderer))]
+    assert labels and not covered, f"expected the load legend clear of tick labels, got {covered}"
+    assert not legend.overlaps(ax.get_window_extent(renderer)), (
+        "expected the load legend outside the plot area, where it hides no bar"
+    )

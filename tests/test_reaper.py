@@ -8,7 +8,7 @@ import uuid
 
 from processes import daemon, double_fork, survivors
 
-from scalelab.reaper import TIMED_OUT, run
+from scalelab.teach.reaper import TIMED_OUT, run
 
 
 def setsid_daemon(marker: str) -> str:

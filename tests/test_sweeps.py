@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scalelab.sweeps import utilisation_sweep
+from scalelab.capacity.sweeps import utilisation_sweep
 
 
 def test_sweep_tracks_the_formula_and_bends_upward() -> None:

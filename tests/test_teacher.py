@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from submissions import reference_answers, write_submission
 
-from scalelab import cli
-from scalelab.classroom import Classroom, ClassroomError
-from scalelab.grading import ROOT
+from scalelab.teach import cli
+from scalelab.teach.classroom import Classroom, ClassroomError
+from scalelab.teach.grading import ROOT
 
 NAME = "05-load-balancer"
 WRITTEN = "01-single-server"  # 6 autograded points and a written answer worth 2
@@ -159,7 +159,7 @@ def test_an_outcome_without_a_submission_says_so(room: Classroom) -> None:
 
 
 def test_outcome_summaries() -> None:
-    from scalelab.classroom import Outcome
+    from scalelab.teach.classroom import Outcome
 
     assert Outcome("a", 9, 9).summary() == "9/9 autograded"
     assert Outcome("a", 9, 9, hand_max=2, hand_waiting=2).summary() == (

@@ -1,22 +1,49 @@
 """scalelab: the library behind the course "From 1 to 1,000,000 users".
 
-Models (servers, balancers, the simulator, queueing theory) never import matplotlib or ipywidgets;
-pictures live in :mod:`scalelab.plots` and :mod:`scalelab.diagrams`, control panels in
-:mod:`scalelab.widgets`, and the learner's self-check helpers in :mod:`scalelab.check`.
+The learner's face, grouped by family (the folders under ``scalelab/``):
+
+* the engine, :mod:`scalelab.sim`: :func:`simulate`, :class:`Server`, :func:`pool`, :class:`Outage`,
+  :class:`SimResult` and the request outcomes (:class:`Outcome`: OK, REFUSED, LOST, NO_SERVER,
+  DROPPED), workloads (:func:`poisson` …), and the router every balancer subclasses (:class:`Balancer`,
+  :class:`ServerView`, :class:`Direct`);
+* closed forms, :mod:`scalelab.theory`: ``queueing``;
+* chapters 00–01, :mod:`scalelab.capacity`: the utilisation sweep, the hockey stick, the panels;
+* chapter 05, :mod:`scalelab.balancer`: :class:`RoundRobin`, :class:`Random`,
+  :class:`LeastConnections`, :class:`WeightedRoundRobin`, :class:`HealthCheck`;
+* pictures, :mod:`scalelab.viz` (style, plots, diagrams, architecture, widgets), imported on demand so
+  that ``import scalelab`` needs no plotting stack;
+* the learner's assertions, :mod:`scalelab.check`.
+
+Models never import matplotlib, ipywidgets or nbgrader; the teacher's tools (:mod:`scalelab.teach`) are
+imported by nothing here. ``tests/test_layout.py`` keeps these boundaries.
 """
 
+from importlib import import_module
+
 from scalelab.balancer import (
-    Balancer,
-    Direct,
     HealthCheck,
     LeastConnections,
     Random,
     RoundRobin,
-    ServerView,
     WeightedRoundRobin,
 )
-from scalelab.server import Outage, Server, pool
-from scalelab.sim import SimResult, simulate
+from scalelab.sim import (
+    DROPPED,
+    LOST,
+    NO_SERVER,
+    OK,
+    REFUSED,
+    Balancer,
+    Direct,
+    Outage,
+    Outcome,
+    Server,
+    ServerView,
+    SimResult,
+    poisson,
+    pool,
+    simulate,
+)
 
 __version__ = "0.1.0"
 
@@ -34,4 +61,28 @@ __all__ = [
     "pool",
     "SimResult",
     "simulate",
+    "poisson",
+    "Outcome",
+    "OK",
+    "REFUSED",
+    "LOST",
+    "NO_SERVER",
+    "DROPPED",
 ]
+
+# Where the modules of the flat layout went: ``from scalelab import plots`` still works.
+_MOVED = {
+    "queueing": "scalelab.theory.queueing",
+    "sweeps": "scalelab.capacity.sweeps",
+    "server": "scalelab.sim.server",
+    "plots": "scalelab.viz.plots",
+    "diagrams": "scalelab.viz.diagrams",
+    "widgets": "scalelab.viz.widgets",
+    "style": "scalelab.viz.style",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        return import_module(_MOVED[name])
+    raise AttributeError(f"module 'scalelab' has no attribute {name!r}")

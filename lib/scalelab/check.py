@@ -1,4 +1,4 @@
-"""Self-check helpers for exercises: each check says what was expected and what came back.
+"""The learner's assertions: each check says what was expected and what came back.
 
 A passing check prints one line starting with ✔; a failing one raises ``AssertionError`` whose message
 is a sentence, not a traceback puzzle. Visible tests in the exercises are written with these.
@@ -9,10 +9,8 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-
-from scalelab.balancer import Balancer, ServerView
 
 
 def _fmt(value: object) -> str:
@@ -48,22 +46,9 @@ def raises(error: type[BaseException], func, *args: object, what: str) -> None:
         return
     except Exception as e:  # noqa: BLE001 (any other error is the answer to report)
         raise AssertionError(
-            f"{what}: expected {error.__name__}, got {type(e).__name__}: {e}"
+            f"{what}: expected {error.__name__}, but it raised {type(e).__name__}: {e}"
         ) from None
     raise AssertionError(f"{what}: expected {error.__name__}, but it returned {_fmt(result)}")
-
-
-def views(healthy: Sequence[bool], weights: Sequence[int] | None = None) -> list[ServerView]:
-    """Server views for a pool where server i is up when ``healthy[i]`` is True (weights default 1)."""
-    weights = [1] * len(healthy) if weights is None else list(weights)
-    if len(weights) != len(healthy):
-        raise ValueError(
-            f"need one weight per server: {len(healthy)} servers, {len(weights)} weights"
-        )
-    return [
-        ServerView(i, f"web-{i + 1}", weight=w, healthy=bool(h))
-        for i, (h, w) in enumerate(zip(healthy, weights, strict=True))
-    ]
 
 
 @contextmanager
@@ -89,26 +74,3 @@ def time_limit(seconds: float, message: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def picks(
-    balancer: Balancer,
-    healthy: Sequence[bool],
-    count: int,
-    weights: Sequence[int] | None = None,
-    seconds: float = 2.0,
-) -> list[int | None]:
-    """What ``balancer.choose`` returns for ``count`` requests in a row, with the pool as given.
-
-    The balancer carries on from wherever it is: ``picks`` does not call ``reset``. If the calls take
-    longer than ``seconds`` in all, it stops them with an ``AssertionError`` that says so (a loop
-    that never ends, such as searching for a healthy server when there is none).
-    """
-    pool = views(healthy, weights)
-    up = sum(map(bool, healthy))
-    message = (
-        f"{count} picks with {up} of {len(pool)} servers up: expected them within {seconds:g} s, "
-        "got no answer (choose() was still running)"
-    )
-    with time_limit(seconds, message):
-        return [balancer.choose(pool) for _ in range(count)]

@@ -1,7 +1,14 @@
-"""The simulator: seeded workloads in, per-request outcomes out."""
+"""The engine and its vocabulary: seeded workloads and servers in, per-request outcomes out.
 
-from scalelab.sim.engine import simulate, up_periods
-from scalelab.sim.result import DROPPED, LOST, NO_SERVER, OK, REFUSED, STATUS, SimResult
+Imports no component family: a balancer, a cache or a shard router is a :class:`Balancer`-style
+subclass handed to :func:`simulate`, never a name the engine knows.
+"""
+
+from scalelab.sim.engine import simulate
+from scalelab.sim.faults import Outage, up_periods
+from scalelab.sim.result import DROPPED, LOST, NO_SERVER, OK, REFUSED, STATUS, Outcome, SimResult
+from scalelab.sim.route import Balancer, Direct, HealthSignal, ServerView
+from scalelab.sim.server import Server, pool
 from scalelab.sim.workload import (
     Workload,
     diurnal,
@@ -14,14 +21,22 @@ from scalelab.sim.workload import (
 
 __all__ = [
     "simulate",
+    "Outage",
     "up_periods",
     "SimResult",
+    "Outcome",
     "STATUS",
     "OK",
     "REFUSED",
     "LOST",
     "NO_SERVER",
     "DROPPED",
+    "Balancer",
+    "Direct",
+    "HealthSignal",
+    "ServerView",
+    "Server",
+    "pool",
     "Workload",
     "poisson",
     "diurnal",

@@ -21,22 +21,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scalelab.balancer import Balancer, Direct, HealthCheck, RoundRobin, ServerView
-from scalelab.server import Outage, Server
+from scalelab.sim.faults import Outage, up_periods
 from scalelab.sim.result import DROPPED, LOST, NO_SERVER, OK, REFUSED, SimResult
+from scalelab.sim.route import Balancer, Direct, HealthSignal, ServerView
+from scalelab.sim.server import Server
 from scalelab.sim.workload import Workload
-
-
-def up_periods(outages: Sequence[Outage], server: int) -> list[tuple[float, float]]:
-    """The intervals during which ``server`` is up, from its outages (overlapping ones merged)."""
-    periods, start = [], 0.0
-    for o in sorted((o for o in outages if o.server == server), key=lambda o: o.start):
-        if o.start > start:
-            periods.append((start, o.start))
-        start = max(start, o.end)
-    if math.isfinite(start):
-        periods.append((start, math.inf))
-    return periods
 
 
 class _Queue:
@@ -73,24 +62,31 @@ class _Queue:
             heapq.heappop(inside)
         return len(inside)
 
-    def admit(self, t: float, demand: float) -> tuple[int, float]:
-        """Queue a request arriving at ``t``; return (status, departure time)."""
+    def admit(self, t: float, demand: float) -> tuple[int, float, float]:
+        """Queue a request arriving at ``t``; return (status, service start, departure time)."""
         if not self._locate(t):
-            return REFUSED, math.nan
+            return REFUSED, math.nan, math.nan
         if self.limit is not None and self.in_system(t) >= self.limit:
-            return DROPPED, math.nan
-        departure = max(t, heapq.heappop(self.free)) + demand / self.speed
+            return DROPPED, math.nan, math.nan
+        start = max(t, heapq.heappop(self.free))
+        departure = start + demand / self.speed
         heapq.heappush(self.free, departure)
         heapq.heappush(self.inside, departure)
         if departure > self.periods[self.period][1]:
-            return LOST, math.nan  # still inside when the server crashed
-        return OK, departure
+            return LOST, math.nan, math.nan  # still inside when the server crashed
+        return OK, start, departure
 
 
-def _lindley(arrival: np.ndarray, service: np.ndarray) -> np.ndarray:
-    """Departure times of a one-worker FIFO queue that starts empty (closed form of Lindley)."""
+def _lindley(arrival: np.ndarray, service: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Service start and departure times of a one-worker FIFO queue that starts empty.
+
+    The closed form of Lindley's recursion gives the departures; each start is then the later of the
+    arrival and the previous departure, so that a wait (start − arrival) is never below zero.
+    """
     done = np.cumsum(service)
-    return done + np.maximum.accumulate(arrival - done + service)
+    departure = done + np.maximum.accumulate(arrival - done + service)
+    start = np.maximum(arrival, np.concatenate(([-math.inf], departure[:-1])))
+    return start, start + service
 
 
 def _serve(
@@ -98,23 +94,25 @@ def _serve(
     periods: list[tuple[float, float]],
     arrival: np.ndarray,
     demand: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Status and departure time of each request sent to one server (arrivals sorted)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Status, service start and departure of each request sent to one server (arrivals sorted)."""
     status = np.full(len(arrival), REFUSED, dtype=np.int8)
+    start = np.full(len(arrival), np.nan)
     departure = np.full(len(arrival), np.nan)
     if server.workers == 1 and server.queue_limit is None:
-        for start, end in periods:
-            lo, hi = np.searchsorted(arrival, [start, end])
+        for up, down in periods:
+            lo, hi = np.searchsorted(arrival, [up, down])
             if hi > lo:
-                d = _lindley(arrival[lo:hi], demand[lo:hi] / server.speed)
-                lost = d > end
+                s, d = _lindley(arrival[lo:hi], demand[lo:hi] / server.speed)
+                lost = d > down
                 status[lo:hi] = np.where(lost, LOST, OK)
+                start[lo:hi] = np.where(lost, np.nan, s)
                 departure[lo:hi] = np.where(lost, np.nan, d)
-        return status, departure
+        return status, start, departure
     queue = _Queue(server, periods)
     for k, (t, s) in enumerate(zip(arrival.tolist(), demand.tolist(), strict=True)):
-        status[k], departure[k] = queue.admit(t, s)
-    return status, departure
+        status[k], start[k], departure[k] = queue.admit(t, s)
+    return status, start, departure
 
 
 def _check_choices(picks: np.ndarray, n: int) -> np.ndarray:
@@ -168,6 +166,7 @@ def _event_loop(
     workload: Workload,
     belief: list[tuple[float, int, bool]],
     status: np.ndarray,
+    start: np.ndarray,
     departure: np.ndarray,
     chosen: np.ndarray,
 ) -> None:
@@ -188,7 +187,7 @@ def _event_loop(
         if pick.__class__ is not int or not 0 <= pick < n:  # the slow, explaining check
             pick = int(_check_choices(np.array([pick]), n)[0])
         chosen[k] = pick
-        status[k], departure[k] = queues[pick].admit(t, demand)
+        status[k], start[k], departure[k] = queues[pick].admit(t, demand)
 
 
 def simulate(
@@ -196,8 +195,8 @@ def simulate(
     servers: Sequence[Server],
     balancer: Balancer | None = None,
     outages: Sequence[Outage] = (),
-    health_check: HealthCheck | None = None,
-    seed: int = 0,
+    health_check: HealthSignal | None = None,
+    rng: np.random.Generator | None = None,
 ) -> SimResult:
     """Run ``workload`` through ``balancer`` onto ``servers`` and record what every request saw.
 
@@ -208,14 +207,16 @@ def simulate(
     servers : sequence of Server
         The pool behind the balancer.
     balancer : Balancer, optional
-        The strategy; default :class:`~scalelab.balancer.RoundRobin`, or :class:`~scalelab.balancer.Direct`
-        for a single server.
+        The router (a strategy from :mod:`scalelab.balancer`, or your own subclass). Needed when there
+        is more than one server; one server needs none (:class:`~scalelab.sim.route.Direct`).
     outages : sequence of Outage
         When servers crash and recover.
-    health_check : HealthCheck, optional
-        Without one the balancer never learns that a server is down.
-    seed : int
-        Seeds the balancer's own randomness (the workload carries its own).
+    health_check : HealthSignal, optional
+        What tells the balancer a server is down (e.g. :class:`~scalelab.balancer.HealthCheck`). Without
+        one the balancer never learns it.
+    rng : numpy.random.Generator, optional
+        The balancer's own randomness, e.g. ``np.random.default_rng(5)`` (the workload carries its
+        own). Without one, runs use ``np.random.default_rng(0)``, so they still repeat exactly.
     """
     if not isinstance(workload, Workload):
         raise TypeError(
@@ -230,32 +231,41 @@ def simulate(
                 f"outage names server {o.server}, but there are {len(servers)} servers"
             )
     if balancer is None:
-        balancer = Direct() if len(servers) == 1 else RoundRobin()
+        if len(servers) > 1:
+            raise ValueError(
+                f"{len(servers)} servers need a balancer to choose between them: pass one, "
+                "e.g. simulate(workload, servers, scalelab.RoundRobin())"
+            )
+        balancer = Direct()
     if not callable(getattr(balancer, "choose", None)):
         raise TypeError(f"balancer must have a choose(servers) method, got {balancer!r}")
+    if rng is None:
+        rng = np.random.default_rng(0)
+    elif not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(5), got {rng!r}"
+        )
 
     periods = [up_periods(outages, i) for i in range(len(servers))]
     belief = health_check.transitions(outages) if health_check else []
     views = [ServerView(i, s.name, s.weight) for i, s in enumerate(servers)]
-    balancer.reset(len(servers), np.random.default_rng(seed))
+    balancer.reset(len(servers), rng)
 
     n = len(workload)
     status = np.full(n, NO_SERVER, dtype=np.int8)
+    start = np.full(n, np.nan)
     departure = np.full(n, np.nan)
     if getattr(balancer, "uses_load", False):
         chosen = np.empty(n, dtype=np.int64)
         queues = [_Queue(s, p) for s, p in zip(servers, periods, strict=True)]
-        _event_loop(balancer, views, queues, workload, belief, status, departure, chosen)
+        _event_loop(balancer, views, queues, workload, belief, status, start, departure, chosen)
     else:
         chosen = _dispatch(balancer, views, workload.arrival, belief)
         order = np.argsort(chosen, kind="stable")
         bounds = np.searchsorted(chosen[order], np.arange(len(servers) + 1))
         for i, server in enumerate(servers):
             idx = order[bounds[i] : bounds[i + 1]]
-            status[idx], departure[idx] = _serve(
+            status[idx], start[idx], departure[idx] = _serve(
                 server, periods[i], workload.arrival[idx], workload.demand[idx]
             )
-    return SimResult(workload, servers, chosen, status, departure - workload.arrival)
-
-
-__all__ = ["simulate", "up_periods", "OK", "REFUSED", "LOST", "NO_SERVER", "DROPPED"]
+    return SimResult(workload, servers, chosen, status, start, departure)

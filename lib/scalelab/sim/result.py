@@ -1,26 +1,63 @@
-"""What a simulation run saw: one latency and one outcome per request, and the load on each server."""
+"""What a simulation run saw: one outcome, wait and latency per request, and the load on each server.
+
+Times are kept as the engine computed them (arrival, start of service, departure), so a wait is
+``start − arrival`` and never comes out slightly negative from subtracting two rounded sums.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from functools import cached_property
 
 import numpy as np
 
-from scalelab.server import Server
+from scalelab.sim.server import Server
 from scalelab.sim.workload import Workload
 from scalelab.validate import positive
 
-#: Outcomes of a request. Only OK requests have a latency.
-OK, REFUSED, LOST, NO_SERVER, DROPPED = range(5)
-STATUS = {
-    OK: "ok",
-    REFUSED: "refused (sent to a dead server)",
-    LOST: "lost (server crashed while it waited)",
-    NO_SERVER: "503 no healthy server",
-    DROPPED: "503 queue full",
+
+class Outcome(IntEnum):
+    """What happened to one request. Only OK requests have a wait and a latency.
+
+    Prints as its description (``str``), reads as its name (``repr``), compares as a small integer,
+    so ``result.status == Outcome.REFUSED`` is a mask and ``error_counts()`` a readable dict.
+    """
+
+    OK = 0
+    REFUSED = 1
+    LOST = 2
+    NO_SERVER = 3
+    DROPPED = 4
+
+    @property
+    def description(self) -> str:
+        """What a user saw, in a few words."""
+        return _DESCRIPTIONS[self]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def __format__(self, spec: str) -> str:
+        return format(self.description, spec)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_DESCRIPTIONS = {
+    Outcome.OK: "ok",
+    Outcome.REFUSED: "refused (sent to a dead server)",
+    Outcome.LOST: "lost (server crashed while it waited)",
+    Outcome.NO_SERVER: "503 no healthy server",
+    Outcome.DROPPED: "503 queue full",
 }
+
+OK, REFUSED, LOST, NO_SERVER, DROPPED = Outcome
+#: Each outcome's description, by outcome.
+STATUS = dict(_DESCRIPTIONS)
 
 
 @dataclass(frozen=True)
@@ -36,16 +73,65 @@ class SimResult:
     server : np.ndarray
         Index of the server each request went to (-1: the balancer found none).
     status : np.ndarray
-        One of OK, REFUSED, LOST, NO_SERVER, DROPPED per request.
-    latency : np.ndarray
-        Seconds from arrival to response for OK requests; NaN for failed ones.
+        One :class:`Outcome` per request (OK, REFUSED, LOST, NO_SERVER, DROPPED).
+    start : np.ndarray
+        When each OK request's service began, in seconds; NaN for failed ones.
+    departure : np.ndarray
+        When each OK request's answer left the server, in seconds; NaN for failed ones.
     """
 
     workload: Workload
     servers: Sequence[Server]
     server: np.ndarray
     status: np.ndarray
-    latency: np.ndarray
+    start: np.ndarray
+    departure: np.ndarray
+
+    @cached_property
+    def latency(self) -> np.ndarray:
+        """Seconds from arrival to answer for OK requests (wait plus service); NaN for failed ones."""
+        return self.departure - self.workload.arrival
+
+    @cached_property
+    def wait(self) -> np.ndarray:
+        """Seconds each OK request waited in line before a worker took it (never below 0); NaN else."""
+        return self.start - self.workload.arrival
+
+    @cached_property
+    def service(self) -> np.ndarray:
+        """Seconds of work each OK request took on its server (demand ÷ speed); NaN for failed ones."""
+        speed = np.array([s.speed for s in self.servers], dtype=float)
+        out = np.full(len(self.status), np.nan)
+        ok = self.ok
+        out[ok] = self.workload.demand[ok] / speed[self.server[ok]]
+        return out
+
+    def between(self, t0: float, t1: float) -> SimResult:
+        """The requests that arrived from ``t0`` up to (not including) ``t1`` seconds.
+
+        The result is a SimResult of its own, observed over that window: its summary, percentiles,
+        error counts, utilisation and ``over_time`` speak of those requests only.
+        """
+        if not 0 <= t0 < t1:
+            raise ValueError(f"between(t0, t1) needs 0 <= t0 < t1, got t0={t0!r}, t1={t1!r}")
+        lo, hi = np.searchsorted(self.workload.arrival, [t0, t1])
+        w = self.workload
+        window = replace(
+            w,
+            arrival=w.arrival[lo:hi],
+            demand=w.demand[lo:hi],
+            keys=None if w.keys is None else w.keys[lo:hi],
+            start=float(t0),
+            duration=float(t1 - t0),
+        )
+        return SimResult(
+            window,
+            self.servers,
+            self.server[lo:hi],
+            self.status[lo:hi],
+            self.start[lo:hi],
+            self.departure[lo:hi],
+        )
 
     @property
     def ok(self) -> np.ndarray:
@@ -62,10 +148,10 @@ class SimResult:
         """Share of requests that failed (0 when there were none)."""
         return self.errors / len(self.status) if len(self.status) else 0.0
 
-    def error_counts(self) -> dict[str, int]:
-        """Failed requests by reason, only the reasons that occurred."""
-        counts = np.bincount(self.status, minlength=len(STATUS))
-        return {STATUS[k]: int(counts[k]) for k in STATUS if k != OK and counts[k]}
+    def error_counts(self) -> dict[Outcome, int]:
+        """Failed requests by outcome, only the outcomes that occurred (prints as their names)."""
+        counts = np.bincount(self.status, minlength=len(Outcome))
+        return {k: int(counts[k]) for k in Outcome if k != OK and counts[k]}
 
     def percentile(self, q: float) -> float:
         """The q-th percentile of latency in seconds over answered requests (NaN if none)."""
@@ -89,12 +175,9 @@ class SimResult:
         so the share is at most 1.
         """
         served = self.ok
-        speed = np.array([s.speed for s in self.servers])[self.server[served]]
-        departure = self.workload.arrival[served] + self.latency[served]
-        start = departure - self.workload.demand[served] / speed
-        busy_in_run = np.clip(departure, 0, self.workload.duration) - np.clip(
-            start, 0, self.workload.duration
-        )
+        t0 = self.workload.start
+        t1 = t0 + self.workload.duration
+        busy_in_run = np.clip(self.departure[served], t0, t1) - np.clip(self.start[served], t0, t1)
         busy = np.bincount(self.server[served], weights=busy_in_run, minlength=len(self.servers))
         workers = np.array([s.workers for s in self.servers])
         return busy / (workers * self.workload.duration)
@@ -106,7 +189,7 @@ class SimResult:
         """
         positive("window", window)
         count = max(1, math.ceil(self.workload.duration / window - 1e-9))
-        edges = np.arange(count + 1) * float(window)
+        edges = self.workload.start + np.arange(count + 1) * float(window)
         slot = np.clip(np.searchsorted(edges, self.workload.arrival, side="right") - 1, 0, None)
         out: dict[str, np.ndarray] = {"t": edges[:-1]}
         total = np.bincount(slot, minlength=len(edges) - 1)[: len(edges) - 1]

@@ -23,19 +23,23 @@ class Workload:
     Attributes
     ----------
     arrival : np.ndarray
-        Arrival time of each request in seconds, sorted, starting at 0.
+        Arrival time of each request in seconds, sorted, within [start, start + duration).
     demand : np.ndarray
         CPU seconds each request needs on a server of speed 1.
     duration : float
         Length of the observation window in seconds.
     keys : np.ndarray or None
         Which item (page, video, user) each request asks for, when the workload has keys.
+    start : float
+        When the observation window opens, in seconds (0 for a generated workload; later for a window
+        cut out of a run by :meth:`SimResult.between <scalelab.sim.result.SimResult.between>`).
     """
 
     arrival: np.ndarray
     demand: np.ndarray
     duration: float
     keys: np.ndarray | None = None
+    start: float = 0.0
 
     def __post_init__(self) -> None:
         if len(self.arrival) != len(self.demand):
@@ -46,6 +50,10 @@ class Workload:
         if len(self.arrival) > 1 and np.any(np.diff(self.arrival) < 0):
             raise ValueError("arrival times must be sorted, earliest first")
         positive("duration", self.duration)
+        if isinstance(self.start, bool) or not (
+            isinstance(self.start, int | float) and self.start >= 0
+        ):
+            raise ValueError(f"start must be a number of seconds of 0 or more, got {self.start!r}")
 
     def __len__(self) -> int:
         return len(self.arrival)

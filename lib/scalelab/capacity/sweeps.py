@@ -3,7 +3,7 @@
 One run says what happened at one load. Capacity planning needs to know how the answer moves as the
 load moves: where the curve is flat, where it bends, where it goes vertical. A sweep runs the same
 model at a range of settings, with one seeded source of randomness, and returns plain arrays for
-:mod:`scalelab.plots` to draw, with the queueing-theory prediction beside them where there is one.
+:mod:`scalelab.capacity.plots` to draw, with the queueing-theory prediction beside them where there is one.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scalelab.queueing import mm1_latency_at
-from scalelab.server import Server
 from scalelab.sim.engine import simulate
+from scalelab.sim.server import Server
 from scalelab.sim.workload import poisson
+from scalelab.theory.queueing import mm1_latency_at
 from scalelab.validate import positive, positive_int
 
 

@@ -12,7 +12,7 @@ twice, which JupyterLab's copy and paste produces with the metadata copied (nbgr
   goes on from the next cell, so only the questions that depend on that cell lose marks.
 
 Both leave one line per event in the notebook's metadata (``scalelab.notes``), which
-:func:`scalelab.grading.grading_notes` reads back for the autograde table and the feedback page.
+:func:`scalelab.teach.grading.grading_notes` reads back for the autograde table and the feedback page.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer
 
-from scalelab.guards import HELD, add_note, is_test_cell
-from scalelab.integrity import takes_builtins_back, teacher_imports
+from scalelab.teach.guards import HELD, add_note, is_test_cell
+from scalelab.teach.integrity import takes_builtins_back, teacher_imports
 
 KERNEL_DIED = "KernelDied"  # the ename of the error output on a cell that killed the kernel
 
@@ -121,7 +121,7 @@ class ResilientExecute(Execute):
         return self.nb, self.resources
 
     def _probe(self, reset: bool = False, after: NotebookNode | None = None) -> str:
-        """Ask the kernel whether how cells run has changed (``scalelab.probe``): "ok" or what.
+        """Ask the kernel whether how cells run has changed (``scalelab.teach.probe``): "ok" or what.
 
         A user expression is evaluated by IPython directly, not through the input transformers or
         ``run_cell`` a submission may have replaced.
@@ -129,7 +129,7 @@ class ResilientExecute(Execute):
         assert self.kc is not None
         no_shadows = after is not None and takes_builtins_back(after)
         expression = (
-            f"__import__('scalelab.probe', fromlist=['check']).check({reset}, "
+            f"__import__('scalelab.teach.probe', fromlist=['check']).check({reset}, "
             f"{self._names!r}, {no_shadows})"
         )
         msg_id = self.kc.execute(

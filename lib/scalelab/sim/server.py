@@ -1,4 +1,4 @@
-"""A web server: a few workers in front of one FIFO queue, and the outages that take it down.
+"""A server: a few workers in front of one FIFO queue, the station every tier is built of.
 
 A server with ``workers`` workers runs that many requests at once; the rest wait in line, first come
 first served. Its capacity is ``workers * speed / cpu_time`` requests per second. Past capacity the line
@@ -9,7 +9,6 @@ higher ``speed``; more machines (scale out) need a load balancer in front of the
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from scalelab.validate import positive, positive_int
@@ -56,27 +55,6 @@ class Server:
         """Requests per second this server completes when it is never idle."""
         positive("cpu_time", cpu_time)
         return self.workers * self.speed / cpu_time
-
-
-@dataclass(frozen=True)
-class Outage:
-    """Server ``server`` is down from ``start`` until ``end`` seconds (``math.inf``: it never comes back).
-
-    Requests in flight or waiting when it crashes are lost; requests sent to it while it is down are
-    refused. When it comes back its queue is empty.
-    """
-
-    server: int
-    start: float
-    end: float = math.inf
-
-    def __post_init__(self) -> None:
-        if isinstance(self.server, bool) or not isinstance(self.server, int) or self.server < 0:
-            raise ValueError(f"server must be an index of 0 or more, got {self.server!r}")
-        if not self.start >= 0 or not self.end > self.start:
-            raise ValueError(
-                f"an outage needs 0 <= start < end, got start={self.start}, end={self.end}"
-            )
 
 
 def pool(n: int, **kwargs: object) -> list[Server]:

@@ -4,7 +4,7 @@ nbgrader's ``FileNameCollectorPlugin`` matches its pattern against the whole pat
 file, so a folder with an underscore (``gradebook_download.zip`` unpacks into ``gradebook_download/``)
 becomes part of the student id. :class:`LmsFileNames` matches the file's own name, skips students who
 are not in the roster, and logs one line per file (:data:`MARK` and a JSON object) saying what it did,
-which :meth:`scalelab.classroom.Classroom.zip_collect` turns into its report.
+which :meth:`scalelab.teach.classroom.Classroom.zip_collect` turns into its report.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scalelab import reaper
-from scalelab.grading import (
+from scalelab.teach import reaper
+from scalelab.teach.grading import (
     ROOT,
     cell_timeout,
     failure_reason,
@@ -161,7 +161,7 @@ class Classroom:
     def _run(
         self, args: tuple[str, ...], cwd: Path | None, env: dict | None, limit: float | None
     ) -> reaper.Finished:
-        """Run nbgrader in the course (see :func:`scalelab.grading.run_nbgrader`)."""
+        """Run nbgrader in the course (see :func:`scalelab.teach.grading.run_nbgrader`)."""
         return run_nbgrader([*args, *self._options()], limit=limit, cwd=cwd or self.root, env=env)
 
     def nbgrader(self, *args: str, cwd: Path | None = None, env: dict | None = None) -> str:
@@ -175,7 +175,7 @@ class Classroom:
 
     def student_limit(self, name: str) -> float:
         """Seconds grading one submission of ``name`` may take: ``student_timeout``, else what
-        :func:`scalelab.grading.student_limit` derives from the cell timeout."""
+        :func:`scalelab.teach.grading.student_limit` derives from the cell timeout."""
         if self.student_timeout is not None:
             return float(self.student_timeout)
         released = self.root / "exercises" / name / f"{name}.ipynb"
@@ -217,7 +217,7 @@ class Classroom:
 
     def zip_collect(self, name: str, downloads: Iterable[Path]) -> Collected:
         """Take an LMS download (a zip, or files named ``…_<student>_attempt_<time>_<file>``) into
-        ``submitted/``, matching file names only (:mod:`scalelab.lms`); say what happened to each file.
+        ``submitted/``, matching file names only (:mod:`scalelab.teach.lms`); say what happened to each file.
 
         Downloads accumulate in ``downloaded/<name>/archive/``: every run files all of them again.
         """
@@ -237,10 +237,10 @@ class Classroom:
         return self._collected(name, log)
 
     def _collected(self, name: str, log: str) -> Collected:
-        """Read the collector's log lines (:data:`scalelab.lms.MARK`) into a report."""
+        """Read the collector's log lines (:data:`scalelab.teach.lms.MARK`) into a report."""
         from nbgrader.utils import parse_utc
 
-        from scalelab.lms import MARK
+        from scalelab.teach.lms import MARK
 
         extracted = self.root / "downloaded" / name / "extracted"
         zips = {p.stem: p.name for p in (self.root / "downloaded" / name / "archive").glob("*.zip")}
@@ -511,7 +511,7 @@ def sandbox_command(writable: Path, hide: Iterable[Path] = ()) -> list[str]:
     command += ["--unshare-pid", "--die-with-parent", "--tmpfs", "/tmp"]
     for folder in sorted({Path(h).resolve() for h in hide}):
         command += ["--tmpfs", str(folder)]
-    for keep in sorted({Path(sys.prefix).resolve(), Path(__file__).resolve().parents[1]}):
+    for keep in sorted({Path(sys.prefix).resolve(), Path(__file__).resolve().parents[2]}):
         command += ["--ro-bind", str(keep), str(keep)]
     command += ["--bind", str(writable), str(writable), "--chdir", str(writable)]
     return command

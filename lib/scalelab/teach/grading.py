@@ -18,10 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scalelab import reaper
-from scalelab.guards import HELD
+from scalelab.teach import reaper
+from scalelab.teach.guards import HELD
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class GradingFailedError(RuntimeError):
@@ -54,7 +54,7 @@ def nbgrader_path(path: str = "") -> str:
 def run_nbgrader(
     args: Sequence[str], limit: float | None, cwd: Path, env: Mapping[str, str] | None = None
 ) -> reaper.Finished:
-    """Run this environment's ``nbgrader`` under :mod:`scalelab.reaper`: its log goes to a file,
+    """Run this environment's ``nbgrader`` under :mod:`scalelab.teach.reaper`: its log goes to a file,
     and whatever it started dies when it ends or when ``limit`` seconds have passed."""
     environment = {**os.environ, **(env or {})}
     environment["PATH"] = nbgrader_path(environment.get("PATH", ""))
@@ -93,6 +93,8 @@ class Score:
 class ScratchCourse:
     """A temporary nbgrader course built from ``solutions/``, with its own gradebook.
 
+    nbgrader runs exactly as in the teacher's classroom: as a command, through :func:`run_nbgrader`.
+
     Use as a context manager; the directory is deleted on exit. ``timeout`` (seconds per cell)
     overrides the course's ``Execute.timeout``.
     """
@@ -114,27 +116,20 @@ class ScratchCourse:
         shutil.copy(self.root / "nbgrader_config.py", self.path)
         for name in self.names:
             shutil.copytree(self.root / "solutions" / name, self.path / "solutions" / name)
-        self.api = self._api()
         for name in self.names:
-            result = self.api.generate_assignment(name, force=True)
-            if not result["success"]:
-                raise RuntimeError(f"nbgrader could not generate {name}:\n{result['log']}")
+            done = run_nbgrader(
+                ["generate_assignment", name, "--force", f"--CourseDirectory.root={self.path}"],
+                limit=600,
+                cwd=self.path,
+            )
+            if done.returncode != 0 or done.timed_out:
+                raise GradingFailedError(
+                    f"nbgrader could not generate {name}: {failure_reason(done.log)}"
+                )
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._tmp.cleanup()
-
-    def _api(self):  # noqa: ANN202 (nbgrader has no type hints)
-        from nbgrader.apps import NbGraderAPI
-        from nbgrader.coursedir import CourseDirectory
-        from traitlets.config.loader import PyFileConfigLoader
-
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(self.path)).load_config()
-        config.CourseDirectory.root = str(self.path)
-        config.Application.log_level = "WARN"
-        if self.timeout is not None:
-            config.Execute.timeout = self.timeout
-        return NbGraderAPI(CourseDirectory(config=config), config=config)
 
     def released(self, name: str) -> Path:
         """The student version nbgrader generated for ``name``."""
@@ -143,7 +138,7 @@ class ScratchCourse:
     def autograde(self, name: str, submissions: Mapping[str, Path]) -> dict[str, list[Score]]:
         """Grade each ``student → notebook`` (copied, never touched) and return their scores.
 
-        nbgrader runs in a subprocess under :mod:`scalelab.reaper`, all the students at once, so
+        nbgrader runs in a subprocess under :mod:`scalelab.teach.reaper`, all the students at once, so
         that nothing a notebook starts outlives its grading and a wall-clock limit holds. Raises
         :class:`GradingFailedError` (one line) for a notebook that cannot be graded.
         """
@@ -190,7 +185,9 @@ class ScratchCourse:
         cells = graded_cells(self.path / "autograded" / student / name / f"{name}.ipynb")
         order = {grade_id: k for k, grade_id in enumerate(cells)}
         messages = _errors_by_cell(cells)
-        with self.api.gradebook as gb:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.path / 'gradebook.db'}") as gb:
             notebook = gb.find_submission_notebook(name, name, student)
             return [
                 Score(g.name, float(g.score), float(g.max_score), messages.get(g.name, ""))

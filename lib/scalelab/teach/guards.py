@@ -27,7 +27,7 @@ _MARK_TEXT_RE = re.compile(r"scalelab-test-end:[0-9a-f]{32}\n?")
 
 
 HELD = "HeldForReview"
-"""The ``ename`` of a held test cell's error (``scalelab.integrity``, ``scalelab.resilient``)."""
+"""The ``ename`` of a held test cell's error (``scalelab.teach.integrity``, ``scalelab.teach.resilient``)."""
 
 
 def is_test_cell(cell: NotebookNode) -> bool:
@@ -37,7 +37,7 @@ def is_test_cell(cell: NotebookNode) -> bool:
 
 def add_note(nb: NotebookNode, note: str) -> None:
     """Record what happened while grading (in the notebook's metadata, ``scalelab.notes``), for the
-    teacher's table and the student's feedback; :func:`scalelab.grading.grading_notes` reads it."""
+    teacher's table and the student's feedback; :func:`scalelab.teach.grading.grading_notes` reads it."""
     scalelab = nb.metadata.setdefault("scalelab", {})
     scalelab.setdefault("notes", []).append(note)
 

@@ -32,9 +32,9 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_locked, is_solution
 
-from scalelab.guards import HELD, add_note, is_test_cell
+from scalelab.teach.guards import HELD, add_note, is_test_cell
 
-__all__ = ["HELD", "HoldTampering", "review"]  # HELD is scalelab.guards.HELD, named here too
+__all__ = ["HELD", "HoldTampering", "review"]  # HELD is scalelab.teach.guards.HELD, named here too
 
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # Names IPython keeps in the user namespace for the history of inputs and outputs.
@@ -61,13 +61,7 @@ _GRADER_MODULES = frozenset(
         "zmq",
     }
 )
-_GRADER_SUBMODULES = (
-    "scalelab.guards",
-    "scalelab.integrity",
-    "scalelab.grading",
-    "scalelab.probe",
-    "scalelab.resilient",
-)
+_GRADER_SUBMODULES = ("scalelab.teach",)  # the grader's own package, all of it
 # Harmless parts of the modules above that learners use to show things.
 _DISPLAY_MODULES = ("IPython.display", "IPython.core.display")
 _GRADER_CALLS = frozenset({"eval", "exec", "compile", "globals", "__import__", "breakpoint"})

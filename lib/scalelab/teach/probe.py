@@ -1,6 +1,6 @@
 """What the grader asks a student's kernel around every test cell: has anything changed how cells run?
 
-The integrity review (``scalelab.integrity``) reads the student's cells; code built to hide from a
+The integrity review (``scalelab.teach.integrity``) reads the student's cells; code built to hide from a
 reader can still get through. This module looks at the running kernel instead. The grader calls
 :func:`check` through a *user expression* of a silent execute request, which IPython evaluates on its
 own, without the input transformers or ``run_cell`` a submission may have replaced. The first call

@@ -1,6 +1,6 @@
 """Run a command so that nothing it starts outlives it, within a wall-clock limit.
 
-``python -m scalelab.reaper --limit SECONDS -- COMMAND …`` makes itself a *child subreaper*
+``python -m scalelab.teach.reaper --limit SECONDS -- COMMAND …`` makes itself a *child subreaper*
 (Linux ``prctl(PR_SET_CHILD_SUBREAPER)``): a process its command starts that forks away,
 double-forks or calls ``setsid()`` is re-parented to the reaper rather than to init. When the
 command exits, or the limit passes, the reaper kills every process below it (SIGKILL, found by
@@ -51,12 +51,12 @@ def run(
 ) -> Finished:
     """Run ``argv`` under the reaper; return its status, its output (stdout then stderr
     interleaved as written) and how long it took. Every process it started is gone on return."""
-    command = [sys.executable, "-m", "scalelab.reaper"]
+    command = [sys.executable, "-m", "scalelab.teach.reaper"]
     if limit is not None:
         command += ["--limit", f"{limit:g}"]
     command += ["--", *argv]
     environment = dict(os.environ if env is None else env)
-    here = str(Path(__file__).resolve().parents[1])  # scalelab importable in the reaper
+    here = str(Path(__file__).resolve().parents[2])  # scalelab importable in the reaper
     path = environment.get("PYTHONPATH", "")
     if here not in path.split(os.pathsep):
         environment["PYTHONPATH"] = os.pathsep.join(p for p in (here, path) if p)
@@ -144,7 +144,7 @@ def kill_descendants(pid: int | None = None, patience: float = 5.0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scalelab.reaper", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scalelab.teach.reaper", description=__doc__)
     parser.add_argument("--limit", type=float, default=None, help="seconds before all is killed")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if returncode is None:
         returncode = TIMED_OUT if not stopping else 128 + stopping[0]
         why = f"after {args.limit:g} s" if not stopping else f"by signal {stopping[0]}"
-        print(f"scalelab.reaper: stopped {command[0]} {why}", file=sys.stderr)
+        print(f"scalelab.teach.reaper: stopped {command[0]} {why}", file=sys.stderr)
     return returncode
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scalelab.grading import (
+from scalelab.teach.grading import (
     ROOT,
     GradingFailedError,
     ScratchCourse,
@@ -162,7 +162,7 @@ def _count(items: object, noun: str) -> str:
 
 
 def teach(args: argparse.Namespace) -> int:
-    from scalelab.classroom import Classroom, ClassroomError, sandbox_problem
+    from scalelab.teach.classroom import Classroom, ClassroomError, sandbox_problem
 
     course = args.course
     if course is None:

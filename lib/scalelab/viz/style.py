@@ -19,5 +19,7 @@ COLORS = {
 #: Line colours of latency percentiles on every latency plot.
 PERCENTILE_COLORS = {50: "#4C72B0", 95: "#DD8452", 99: "#C44E52"}
 
-#: The seed lecture's latency target: under 1 s, ideally 500–700 ms.
-LATENCY_TARGET_S = (0.5, 0.7)
+#: The seed lecture's latency target: "under 1 s, ideally 500–700 ms". Faster is never off-target, so
+#: plots shade everything under 700 ms and mark the 1 s limit with a line.
+LATENCY_TARGET_S = 0.7
+LATENCY_LIMIT_S = 1.0

@@ -76,3 +76,63 @@ def mm1_latency_at(utilisation: float, cpu_time: float) -> float:
     if isinstance(utilisation, bool) or not 0 <= utilisation < 1:
         raise ValueError(f"utilisation must be at least 0 and below 1, got {utilisation!r}")
     return cpu_time / (1.0 - utilisation)
+
+
+def erlang_b(arrival_rate: float, service_rate: float, workers: int) -> float:
+    """Probability that a request finds all ``workers`` busy and is turned away (M/M/c/c, Erlang B).
+
+    No line at all: what a pool with ``queue_limit=0`` refuses. Holds at any load, since nothing
+    queues. Computed by the stable recursion B(k) = a·B(k−1) / (k + a·B(k−1)), with a = λ/μ.
+    """
+    positive("arrival_rate", arrival_rate)
+    positive("service_rate", service_rate)
+    positive_int("workers", workers)
+    a = arrival_rate / service_rate
+    blocking = 1.0
+    for k in range(1, workers + 1):
+        blocking = a * blocking / (k + a * blocking)
+    return blocking
+
+
+def _mmck_states(
+    arrival_rate: float, service_rate: float, workers: int, queue_limit: int
+) -> list[float]:
+    """P(n requests in the system), n = 0 … workers + queue_limit, for an M/M/c/K queue."""
+    positive("arrival_rate", arrival_rate)
+    positive("service_rate", service_rate)
+    positive_int("workers", workers)
+    if isinstance(queue_limit, bool) or not isinstance(queue_limit, int) or queue_limit < 0:
+        raise ValueError(f"queue_limit must be an integer of 0 or more, got {queue_limit!r}")
+    a = arrival_rate / service_rate
+    # p(n) / p(n−1) = λ / (min(n, c)·μ): built up by ratios, and rescaled as it goes, so that no
+    # a^n or n! is ever formed and long lines neither overflow nor underflow.
+    weights, w = [1.0], 1.0
+    for n in range(1, workers + queue_limit + 1):
+        w *= a / min(n, workers)
+        weights.append(w)
+        if w > 1e250:
+            weights = [x / w for x in weights]
+            w = 1.0
+    total = sum(weights)
+    return [x / total for x in weights]
+
+
+def mmck_blocking(
+    arrival_rate: float, service_rate: float, workers: int, queue_limit: int
+) -> float:
+    """Share of requests refused by a server with ``workers`` and room for ``queue_limit`` waiting.
+
+    The M/M/c/K queue with K = workers + queue_limit: an arrival that finds K requests inside is
+    turned away (the simulator's DROPPED, an HTTP 503). Holds at any load, even past capacity.
+    """
+    return _mmck_states(arrival_rate, service_rate, workers, queue_limit)[-1]
+
+
+def mmck_time(arrival_rate: float, service_rate: float, workers: int, queue_limit: int) -> float:
+    """Mean seconds in the system (waiting plus service) of the requests an M/M/c/K queue admits.
+
+    Little's law on the admitted traffic: W = L / (λ·(1 − P(full))), L the mean number inside.
+    """
+    states = _mmck_states(arrival_rate, service_rate, workers, queue_limit)
+    inside = sum(n * p for n, p in enumerate(states))
+    return inside / (arrival_rate * (1.0 - states[-1]))

@@ -1,0 +1,56 @@
+"""The architecture at each step of the course, in one table: chapter step → picture.
+
+Every chapter's "story so far" is drawn from here, in the same visual language (colours from
+:mod:`scalelab.viz.style`, boxes and arrows from :mod:`scalelab.viz.diagrams`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from matplotlib.figure import Figure
+
+from scalelab.viz.diagrams import Node, Zone, draw
+
+#: The balancer's public address in pictures: 203.0.113.0/24 is reserved for documentation (RFC 5737).
+PUBLIC_IP = "203.0.113.10"
+#: The servers' private network (RFC 1918).
+PRIVATE_NET = "10.0.0.0/24"
+
+
+def single_server(down: bool = False) -> Figure:
+    """Chapter 01: users talk straight to one server that runs everything."""
+    users, server = (
+        Node("user", "users"),
+        Node("server", "web + app\n+ DB", down=down, key="server"),
+    )
+    return draw([[users], [server]], "One server does everything", edges=[("users", "server")])
+
+
+def load_balanced(n_servers: int, down: frozenset[int] = frozenset()) -> Figure:
+    """Chapter 05: users → the balancer's one public address → servers on a private network."""
+    servers = [
+        Node("server", f"web-{i + 1}", down=i in down, note=f"10.0.0.{i + 11}")
+        for i in range(n_servers)
+    ]
+    balancer = Node("lb", "load\nbalancer", note=PUBLIC_IP, key="lb")
+    return draw(
+        [[Node("user", "users")], [balancer], servers],
+        "One public address, private servers behind it",
+        edges=[("users", "lb")] + [("lb", s.name) for s in servers],
+        zones=(Zone(f"private network {PRIVATE_NET}", tuple(s.name for s in servers)),),
+    )
+
+
+#: Each step of the course and the function that draws it.
+STEPS: dict[str, Callable[..., Figure]] = {
+    "single-server": single_server,
+    "load-balancer": load_balanced,
+}
+
+
+def picture(step: str, **options: object) -> Figure:
+    """The architecture at ``step`` (a key of :data:`STEPS`), with the step's own options."""
+    if step not in STEPS:
+        raise ValueError(f"step must be one of {sorted(STEPS)}, got {step!r}")
+    return STEPS[step](**options)

@@ -1,0 +1,95 @@
+"""The generic plots every chapter can use: latency percentiles over time, load per server, both.
+
+Each function draws on an Axes (made for you if you pass none) and returns the Figure, so a notebook
+cell stays one line and a widget can redraw into the same place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from scalelab.sim.result import SimResult
+from scalelab.viz.style import COLORS, LATENCY_LIMIT_S, LATENCY_TARGET_S, PERCENTILE_COLORS
+
+
+def axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
+    """``ax`` itself, or the Axes of a new figure of ``size`` inches when it is None."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def target_band(ax: Axes, scale: float = 1000.0) -> None:
+    """Shade the latency target on a latency axis in seconds × ``scale`` (ms by default).
+
+    Everything from 0 up to the target is on target (faster is never worse); a dotted line marks the
+    lecture's outer limit of one second. Call it after the data and the axis scale are set: the axis
+    then reaches just past the target, and past the limit only when the data do.
+    """
+    bottom, top = ax.get_ylim()
+    target, limit = LATENCY_TARGET_S * scale, LATENCY_LIMIT_S * scale
+    ax.axhspan(0, target, color="#55A868", alpha=0.15, label=f"target: under {target:.0f} ms")
+    ax.axhline(limit, color="#55A868", ls=":", lw=1.2, label=f"limit: {LATENCY_LIMIT_S:g} s")
+    ax.set_ylim(bottom, max(top, 1.15 * target))
+
+
+def latency_over_time(
+    result: SimResult,
+    window: float = 1.0,
+    q: Sequence[int] = (50, 99),
+    ax: Axes | None = None,
+    title: str = "Latency over time",
+) -> Figure:
+    """Percentiles of latency (ms) per ``window`` seconds, and the share of failed requests."""
+    ax = axes(ax)
+    series = result.over_time(window, q)
+    for p in q:
+        ax.plot(series["t"], 1000 * series[f"p{p}"], color=PERCENTILE_COLORS.get(p), label=f"p{p}")
+    target_band(ax)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title(title)
+    if series["errors"].any():
+        twin = ax.twinx()
+        # Each window's share drawn across the whole window, the last one up to the run's end.
+        edges = np.append(series["t"], result.workload.duration)
+        share = 100 * np.append(series["errors"], series["errors"][-1])
+        twin.fill_between(edges, share, step="post", color="red", alpha=0.25)
+        twin.set_ylabel("failed requests (%)", color="red")
+        twin.set_ylim(0, 100)
+    ax.legend(loc="upper left")
+    return ax.figure
+
+
+def server_load(
+    result: SimResult, ax: Axes | None = None, title: str = "Load per server"
+) -> Figure:
+    """Requests each server received, dead servers in grey; the ideal even share as a dashed line."""
+    ax = axes(ax, (5, 3))
+    counts = result.requests_per_server()
+    served = np.bincount(result.server[result.ok], minlength=len(result.servers))
+    names = [s.name for s in result.servers]
+    ax.bar(names, counts, color=COLORS["down"], label="sent")
+    ax.bar(names, served, color=COLORS["server"], label="answered")
+    ax.axhline(len(result.status) / len(names), color="black", ls="--", lw=1, label="even share")
+    ax.set_ylabel("requests")
+    ax.set_ylim(0, 1.1 * max(counts.max(), 1))
+    ax.set_title(title)
+    # Below the axes, where it can hide neither a bar nor a tick label.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, frameon=False)
+    return ax.figure
+
+
+def dashboard(result: SimResult, window: float = 1.0, title: str = "") -> Figure:
+    """Latency over time beside load per server: what an operator would look at."""
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(10, 3.5), layout="constrained", width_ratios=(2, 1)
+    )
+    latency_over_time(result, window, ax=left, title=title or "Latency over time")
+    server_load(result, ax=right)
+    return fig
