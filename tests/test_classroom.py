@@ -23,8 +23,9 @@ from processes import daemon, double_fork, survivors
 from submissions import points_of, reference_answers, write_submission
 from testrun import IN_CI, once_per_run
 
-from scalelab.teach.classroom import Classroom, ClassroomError, sandbox_problem
+from scalelab.teach.classroom import Classroom, ClassroomError
 from scalelab.teach.grading import ROOT, graded_cells
+from scalelab.teach.sandbox import sandbox_problem
 
 NAME = "05-load-balancer"
 ARTIFACTS = Path(__file__).parent / "artifacts" / "classroom"

@@ -106,3 +106,19 @@ def test_hidden_tests_keep_their_variables_local(name: str, grade_id: str, sourc
     tree = ast.parse(MAGIC.sub("", source))
     top = [type(node).__name__ for node in tree.body]
     assert top == ["FunctionDef", "Expr"], f"{name} {grade_id}: top-level statements {top}"
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_every_hidden_test_cell_says_what_it_checks_in_one_line(name: str) -> None:
+    """In the student's version a hidden test cell is empty but for one line naming what it checks."""
+    released = json.loads((ROOT / "exercises" / name / f"{name}.ipynb").read_text("utf-8"))
+    hidden = [
+        (cell["metadata"]["nbgrader"]["grade_id"], "".join(cell["source"]).strip())
+        for cell in released["cells"]
+        if "hidden" in cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+    ]
+    assert hidden, f"{name}: expected hidden test cells"
+    for grade_id, source in hidden:
+        assert source.startswith("# Hidden test: ") and "\n" not in source, (
+            f"{name} {grade_id}: expected one line '# Hidden test: …', got {source[:120]!r}"
+        )

@@ -175,3 +175,13 @@ def test_every_panel_lives_in_its_family_and_the_chapters_use_them() -> None:
         assert (ROOT / "course" / f"{chapter}.ipynb").exists(), (
             f"PANELS names {chapter}, no chapter"
         )
+
+
+def test_the_design_notes_point_at_files_that_exist() -> None:
+    import re
+
+    table = [line for line in (LIB / "DESIGN.md").read_text().splitlines() if line.startswith("| ")]
+    paths = [p for row in table[1:] for p in re.findall(r"`([a-z_/]+\.py)`", row.split("|")[2])]
+    assert len(paths) >= 10, f"expected the where-to-change table, got {paths}"
+    missing = [p for p in paths if not (LIB / p).exists()]
+    assert not missing, f"DESIGN.md names files that do not exist: {missing}"

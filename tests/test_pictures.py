@@ -171,3 +171,38 @@ def test_the_load_legend_hides_no_bar_and_no_tick_label(result: scalelab.SimResu
     assert not legend.overlaps(ax.get_window_extent(renderer)), (
         "expected the load legend outside the plot area, where it hides no bar"
     )
+
+
+def _library_panels() -> list:
+    import importlib
+    import pkgutil
+
+    found = []
+    for module in pkgutil.walk_packages(scalelab.__path__, "scalelab."):
+        if module.name.endswith(".panel"):
+            found += list(importlib.import_module(module.name).PANELS.items())
+    return found
+
+
+@pytest.mark.parametrize(
+    "chapter, make", _library_panels(), ids=lambda v: getattr(v, "__name__", v)
+)
+def test_every_library_panel_draws_and_redraws(chapter: str, make) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import select_figure_formats
+
+    select_figure_formats(InteractiveShell.instance(), {"png"})  # as the inline backend does
+    panel = make()
+    assert isinstance(panel, ControlPanel)
+    first = panel.output.outputs[0]["data"]["image/png"]
+    name, control = next((n, c) for n, c in panel.controls.items() if hasattr(c, "max"))
+    control.value = control.max
+    assert panel.output.outputs[0]["data"]["image/png"] != first, (
+        f"{chapter}: expected a new picture after {name} moved to {control.max}"
+    )
+
+
+def test_chapter_05_figure_and_panel_start_from_the_same_settings() -> None:
+    from scalelab.balancer import panel
+
+    assert panel.panel().values() == panel.DEFAULTS

@@ -14,7 +14,8 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
   that ``import scalelab`` needs no plotting stack;
 * the learner's assertions, :mod:`scalelab.check`.
 
-Models never import matplotlib, ipywidgets or nbgrader; the teacher's tools (:mod:`scalelab.teach`) are
+Why it is shaped this way, and where to change what: ``lib/scalelab/DESIGN.md``. Models never import
+matplotlib, ipywidgets or nbgrader; the teacher's tools (:mod:`scalelab.teach`) are
 imported by nothing here. ``tests/test_layout.py`` keeps these boundaries.
 """
 

@@ -4,9 +4,11 @@ A teacher's course is a folder with ``nbgrader_config.py`` (this repository's ro
 :class:`Classroom` drives nbgrader there: import a roster, release an exercise, collect submissions from
 the exchange or from an LMS download, autograde, record a hand grade, write feedback, export grades.
 
-Autograding takes one student at a time, each in a scratch copy of what grading needs, so that a
-submission which loops, raises, floods its output or writes to ``../..`` damages nothing but its own
-scratch folder. Submitted files are checksummed before and after; they are never changed.
+Autograding takes one student at a time, each in a scratch copy of what grading needs and in a
+sandbox (:mod:`scalelab.teach.sandbox`), so that a submission which loops, raises, floods its output
+or writes to ``../..`` damages nothing but its own scratch folder. Submitted files are checksummed
+before and after; they are never changed. What a student hears beyond the marks is
+:mod:`scalelab.teach.feedback`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import csv
 import hashlib
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -25,16 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scalelab.teach import reaper
+from scalelab.teach.feedback import edits, incidents, note_box, note_page
 from scalelab.teach.grading import (
     ROOT,
     cell_timeout,
     failure_reason,
-    graded_cells,
-    grading_notes,
     not_a_notebook,
     run_nbgrader,
     student_limit,
 )
+from scalelab.teach.sandbox import sandbox_command, sandbox_problem
 
 Progress = Callable[[int, int, str], None]
 
@@ -351,8 +352,8 @@ class Classroom:
             target = self.root / "autograded" / student / name
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(graded, target)
-        notes = _edits(self.root / "exercises" / name / f"{name}.ipynb", notebook)
-        notes += _incidents(self.root / "autograded" / student / name / f"{name}.ipynb")
+        notes = edits(self.root / "exercises" / name / f"{name}.ipynb", notebook)
+        notes += incidents(self.root / "autograded" / student / name / f"{name}.ipynb")
         return self.outcome(name, student, "; ".join(notes))
 
     def outcome(self, name: str, student: str, note: str = "") -> Outcome:
@@ -474,10 +475,10 @@ class Classroom:
             if page.exists():  # graded: put the grader's notes at the top of nbgrader's page
                 html = page.read_text(encoding="utf-8")
                 at = html.find(">", html.find("<body")) + 1
-                page.write_text(html[:at] + _note_box(note) + html[at:], encoding="utf-8")
+                page.write_text(html[:at] + note_box(note) + html[at:], encoding="utf-8")
             else:
                 page.parent.mkdir(parents=True, exist_ok=True)
-                page.write_text(_note_page(name, student, note), encoding="utf-8")
+                page.write_text(note_page(name, student, note), encoding="utf-8")
         return sorted((self.root / "feedback").glob(f"*/{name}/*.html"))
 
     def export(self, path: Path) -> Path:
@@ -486,91 +487,5 @@ class Classroom:
         return Path(path)
 
 
-def sandbox_problem() -> str | None:
-    """Why student kernels cannot be sandboxed here, or None when bubblewrap works."""
-    if shutil.which("bwrap") is None:
-        return "bubblewrap is not installed (apt-get install bubblewrap)"
-    probe = subprocess.run(
-        ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "true"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    if probe.returncode != 0:
-        return f"bubblewrap cannot start a sandbox here: {probe.stderr.strip()[:200]}"
-    return None
-
-
-def sandbox_command(writable: Path, hide: Iterable[Path] = ()) -> list[str]:
-    """The bubblewrap prefix that runs a program with the file system read-only, ``/tmp`` empty,
-    the ``hide`` folders (course folders: gradebook, solutions, other students) empty, and only
-    ``writable`` writable. The Python environment and the scalelab library stay readable.
-    """
-    command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    # Its own PID namespace: when the kernel ends, everything it started is killed with it.
-    command += ["--unshare-pid", "--die-with-parent", "--tmpfs", "/tmp"]
-    for folder in sorted({Path(h).resolve() for h in hide}):
-        command += ["--tmpfs", str(folder)]
-    for keep in sorted({Path(sys.prefix).resolve(), Path(__file__).resolve().parents[2]}):
-        command += ["--ro-bind", str(keep), str(keep)]
-    command += ["--bind", str(writable), str(writable), "--chdir", str(writable)]
-    return command
-
-
-def _edits(released: Path, submitted: Path) -> list[str]:
-    """What the student changed that grading undoes: deleted or edited test and read-only cells."""
-    if not released.exists():
-        return []
-    theirs = graded_cells(submitted)
-    notes = []
-    for grade_id, cell in graded_cells(released).items():
-        meta = cell["metadata"]["nbgrader"]
-        if meta.get("solution"):
-            continue
-        kind = "test cell" if meta.get("grade") else "read-only cell"
-        if grade_id not in theirs:
-            lost = ": its points are lost" if meta.get("grade") else ""
-            notes.append(f"the {kind} {grade_id} was deleted{lost}")
-        elif theirs[grade_id]["source"].strip() != cell["source"].strip():
-            notes.append(f"the {kind} {grade_id} was edited: it was graded as originally written")
-    return notes
-
-
-def _incidents(graded: Path) -> list[str]:
-    """What happened while grading that a student should hear about, by cell."""
-    notes = grading_notes(graded)  # a kernel that died, duplicated or unknown cells, held marks
-    for grade_id, cell in graded_cells(graded).items():
-        for output in cell.get("outputs", []):
-            name = output.get("ename", "")
-            if name == "CellTimeoutError":
-                notes.append(f"cell {grade_id} ran too long and was stopped")
-            elif name == "GradingError":
-                notes.append(f"test cell {grade_id} did not run to its end: no marks")
-            elif "characters cut by the grader" in "".join(output.get("text", "")):
-                notes.append(f"the output of cell {grade_id} was too long and was cut")
-    return notes
-
-
 def _kernel_did_not_start(log: str) -> bool:
     return "Kernel didn't respond in" in log or "Kernel died before replying" in log
-
-
-def _note_box(note: str) -> str:
-    from html import escape
-
-    items = "".join(f"<li>{escape(n)}</li>" for n in note.split("; "))
-    return (
-        "<div style='border:2px solid #C44E52;padding:0.5em 1em;margin:1em'>"
-        f"<strong>Notes from the grader</strong><ul>{items}</ul></div>"
-    )
-
-
-def _note_page(name: str, student: str, note: str) -> str:
-    from html import escape
-
-    return (
-        f"<!doctype html><meta charset='utf-8'><title>{escape(name)}: feedback</title>"
-        f"<h1>{escape(name)}: feedback for {escape(student)}</h1>"
-        f"<p>Your submission could not be graded: {escape(note)}.</p>"
-        "<p>Please check the file you handed in and talk to your teacher.</p>"
-    )

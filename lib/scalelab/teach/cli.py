@@ -162,7 +162,8 @@ def _count(items: object, noun: str) -> str:
 
 
 def teach(args: argparse.Namespace) -> int:
-    from scalelab.teach.classroom import Classroom, ClassroomError, sandbox_problem
+    from scalelab.teach.classroom import Classroom, ClassroomError
+    from scalelab.teach.sandbox import sandbox_problem
 
     course = args.course
     if course is None:
