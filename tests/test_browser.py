@@ -416,9 +416,10 @@ def test_chapter_05_exercise_from_blank_to_passing(learner: Learner, lab: str) -
     with learner.recorded():
         learner.open(lab, EXERCISE, "exercise")
 
-        # Blank answers: the first answer cell says what to do, and Run All stops there.
+        # Blank answers: the first check of the first answer fails with the method to write, and
+        # Run All stops there.
         cells = learner.run_all()
-        assert "NotImplementedError" in output(cells, "class RoundRobinBalancer"), cells
+        assert "NotImplementedError" in output(cells, "picks(RoundRobinBalancer()"), cells
 
         # A wrong round robin: its visible test says what was expected and what came back.
         learner.type_into(cell("class RoundRobinBalancer"), ALWAYS_FIRST)
