@@ -1,6 +1,6 @@
 # The project's verbs. A fresh machine needs only Python 3.11+ and make.
 #   make lab        open the course in JupyterLab (creates .venv and my-work/ on first run)
-#   make test       everything CI checks (with CI=true it also installs Chromium and bubblewrap)
+#   make test       everything CI checks (with CI=true, 1 or yes it also installs Chromium and bubblewrap)
 #   make grade      score your notebooks in my-work/, hidden tests included
 #   make exercises  regenerate exercises/ from solutions/
 #   make navigation rewrite the chapter navigation (nav cells, README table, 00's map) from lib/scalelab/chapters.py
@@ -40,10 +40,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check lib tests bench nbgrader_config.py
 	$(BIN)/ruff format --check lib tests bench nbgrader_config.py
 
+# A CI run: CI set to true, 1, yes or on, in any case (tests/testrun.py reads it the same way).
+IN_CI := $(filter 1 true yes on,$(shell printf '%s' '$(strip $(CI))' | tr '[:upper:]' '[:lower:]'))
+
 # In CI, install the system programs some tests need: Chromium (the browser test) and bubblewrap
 # (sandboxed grading in the class test). A local run skips those tests and says how to enable them.
 system-packages:
-ifeq ($(CI),true)
+ifneq ($(IN_CI),)
 	@missing=""; \
 	test -x $(CHROMIUM) || missing="$$missing chromium"; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \

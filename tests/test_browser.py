@@ -3,9 +3,10 @@
 What a learner does: open the chapter, Run All, move a slider of the control panel and see the plot
 change; open the exercise, Run All with blank answers, fill them in, Run All again.
 
-Locally the tests skip when Chromium or Playwright is missing; with CI=true they must run, so a missing
-piece is a failure (``make test`` installs both in CI). Screenshots of every step, the JupyterLab log
-and the browser console go to tests/artifacts/browser/, which survives a failing run.
+Locally the tests skip when Chromium or Playwright is missing; in CI (CI=true, 1 or yes) they must run,
+so a missing piece is a failure (``make test`` installs both in CI). Screenshots of every step, the
+JupyterLab log and the browser console go to tests/artifacts/browser/<test>/, one folder per test,
+emptied when that test starts and kept after a failing run.
 SCALELAB_CHROMIUM points at another Chromium binary (default /usr/bin/chromium).
 """
 
@@ -26,11 +27,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from testrun import IN_CI, once_per_run
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 CHROMIUM = Path(os.environ.get("SCALELAB_CHROMIUM", "/usr/bin/chromium"))
-IN_CI = os.environ.get("CI") == "true"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -120,7 +121,10 @@ def _require(present: bool, what: str) -> None:
         "or run `make test CI=true`, which installs both"
     )
     if IN_CI:
-        pytest.fail(f"CI=true but {what}: the browser test must run in CI; {how}", pytrace=False)
+        pytest.fail(
+            f"CI={os.environ.get('CI')} but {what}: the browser test must run in CI; {how}",
+            pytrace=False,
+        )
     pytest.skip(f"browser test: {what}; to run it, {how}")
 
 
@@ -138,13 +142,15 @@ def _status(url: str) -> int:
         return 0
 
 
-@pytest.fixture(scope="module")
-def artifacts() -> Path:
-    """tests/artifacts/browser/, emptied once per run so every file in it is from this run."""
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    print(f"\nbrowser test: screenshots and logs in {ARTIFACTS}")
-    return ARTIFACTS
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """tests/artifacts/browser/<test>/, emptied when the test starts so every file in it is from
+    this run; one folder per test, so two tests never empty each other's."""
+    folder = ARTIFACTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    print(f"\nbrowser test: screenshots and logs in {folder}")
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -165,15 +171,21 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+class Lab(str):
+    """JupyterLab's base URL, and where it writes its log."""
+
+    log: Path
+
+
 @pytest.fixture(scope="module")
-def lab(
-    chromium: object, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
-) -> Iterator[str]:
+def lab(chromium: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab on a free port, serving temporary copies of the chapter and its exercise.
 
     Its config, data, runtime, settings and workspace directories are temporary too: the test never
-    touches the user's JupyterLab or the repository's files. Yields the base URL.
+    touches the user's JupyterLab or the repository's files. Yields the base URL; each test copies
+    the log into its artifacts.
     """
+    once_per_run("the browser test's JupyterLab")
     home = tmp_path_factory.mktemp("lab")
     served = home / "served"
     for source, copy in [
@@ -211,7 +223,7 @@ def lab(
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "IPYTHONDIR": str(home / "ipython"),
     }
-    log = artifacts / "jupyterlab.log"
+    log = home / "jupyterlab.log"
     with log.open("w") as out:
         server = subprocess.Popen(
             command,
@@ -223,7 +235,8 @@ def lab(
             start_new_session=True,
         )
     try:
-        base = f"http://127.0.0.1:{port}"
+        base = Lab(f"http://127.0.0.1:{port}")
+        base.log = log
         deadline = time.monotonic() + LOAD_MS / 1000
         while _status(f"{base}/api/status?token={TOKEN}") != 200:
             assert server.poll() is None, f"JupyterLab exited early:\n{log.read_text()}"
@@ -340,7 +353,7 @@ class Learner:
 
 
 @pytest.fixture
-def learner(chromium, lab: str, artifacts: Path) -> Iterator[Learner]:
+def learner(chromium, lab: Lab, artifacts: Path) -> Iterator[Learner]:
     context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(LOAD_MS)
     learner = Learner(context.new_page(), artifacts)
@@ -350,6 +363,7 @@ def learner(chromium, lab: str, artifacts: Path) -> Iterator[Learner]:
         context.close()
         log = artifacts / f"{learner.name}-console.log"
         log.write_text("".join(f"{line}\n" for line in learner.console))
+        shutil.copyfile(lab.log, artifacts / "jupyterlab.log")  # the server's log up to now
 
 
 def test_chapter_05_control_panel_redraws_when_a_slider_moves(learner: Learner, lab: str) -> None:
@@ -402,9 +416,10 @@ def test_chapter_05_exercise_from_blank_to_passing(learner: Learner, lab: str) -
     with learner.recorded():
         learner.open(lab, EXERCISE, "exercise")
 
-        # Blank answers: the first answer cell says what to do, and Run All stops there.
+        # Blank answers: the first check of the first answer fails with the method to write, and
+        # Run All stops there.
         cells = learner.run_all()
-        assert "NotImplementedError" in output(cells, "class RoundRobinBalancer"), cells
+        assert "NotImplementedError" in output(cells, "picks(RoundRobinBalancer()"), cells
 
         # A wrong round robin: its visible test says what was expected and what came back.
         learner.type_into(cell("class RoundRobinBalancer"), ALWAYS_FIRST)

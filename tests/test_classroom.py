@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import shutil
 import time
 import uuid
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 from processes import daemon, double_fork, survivors
 from submissions import points_of, reference_answers, write_submission
+from testrun import IN_CI, once_per_run
 
 from scalelab.teach.classroom import Classroom, ClassroomError
 from scalelab.teach.grading import ROOT, graded_cells
@@ -38,7 +38,7 @@ RR_TESTS = [
     if k.startswith("rr-") and c["metadata"]["nbgrader"].get("grade")
 ]
 PROBLEM = sandbox_problem()
-if PROBLEM and os.environ.get("CI") != "true":
+if PROBLEM and not IN_CI:
     # Without the sandbox the hostile submission below could overwrite real files: do not run it.
     pytest.skip(
         f"the class test grades hostile submissions and needs a sandbox to contain them: {PROBLEM} "
@@ -188,6 +188,7 @@ def _digests(folder: Path) -> dict[Path, str]:
 
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    once_per_run("the class test's grading")  # the slowest set-up of the run: never twice
     base = tmp_path_factory.mktemp("class")
     course = base / "course"
     course.mkdir()

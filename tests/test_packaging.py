@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import testrun
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +106,20 @@ def test_no_committed_file_is_ignored() -> None:
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     assert _git(ROOT, "ls-files", "-ci", "--exclude-standard") == ""
+
+
+@pytest.mark.parametrize("value", ["true", "1", "yes", "YES", "True", "on", "0", "false", "no", ""])
+def test_make_and_the_tests_agree_on_what_a_ci_run_is(value: str) -> None:
+    """CI runners set CI=true, CI=1 or CI=yes: all mean CI, for the Makefile as for the tests."""
+    assert testrun.truthy(value) == (value.lower() in {"true", "1", "yes", "on"})
+    plan = subprocess.run(
+        ["make", "--no-print-directory", "-n", "system-packages", f"CI={value}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ("apt-get install" in plan) == testrun.truthy(value), plan
 
 
 def test_the_readme_quotes_the_simulator_tests_as_they_are() -> None:

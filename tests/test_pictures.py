@@ -7,7 +7,7 @@ import pytest
 import scalelab
 from scalelab.balancer import plots as balancer_plots
 from scalelab.capacity import plots as capacity_plots
-from scalelab.sim import poisson
+from scalelab.sim import OK, poisson
 from scalelab.viz import architecture, diagrams, plots
 from scalelab.viz.widgets import ControlPanel, slider
 
@@ -20,20 +20,55 @@ def result() -> scalelab.SimResult:
     )
 
 
-def test_latency_plot_has_units_and_error_axis(result: scalelab.SimResult) -> None:
-    fig = plots.latency_over_time(result)
+def _trace(result: scalelab.SimResult) -> list[tuple[float, int, int, float]]:
+    """(arrival, server, status, latency) of every request: the raw trace the plots summarise."""
+    return list(
+        zip(
+            result.workload.arrival.tolist(),
+            result.server.tolist(),
+            result.status.tolist(),
+            result.latency.tolist(),
+            strict=True,
+        )
+    )
+
+
+def test_latency_plot_draws_what_the_trace_says(result: scalelab.SimResult) -> None:
+    fig = plots.latency_over_time(result, window=2.0)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "time (s)" and ax.get_ylabel() == "latency (ms)"
     assert [line.get_label() for line in ax.get_lines()] == ["p50", "p99"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["p50", "p99", "target: under 700 ms", "failed requests (%)"], legend
     assert fig.axes[1].get_ylabel() == "failed requests (%)"
+    # Each window's percentiles and failed share, counted request by request.
+    windows = range(15)  # 30 s in windows of 2 s
+    answered = {k: [] for k in windows}
+    total, failed = dict.fromkeys(windows, 0), dict.fromkeys(windows, 0)
+    for arrival, _, status, latency in _trace(result):
+        k = int(arrival // 2.0)
+        total[k] += 1
+        if status == OK:
+            answered[k].append(1000 * latency)
+        else:
+            failed[k] += 1
+    for line, q in zip(ax.get_lines()[:2], [50, 99], strict=True):
+        assert line.get_xdata().tolist() == [2.0 * k for k in windows]
+        assert line.get_ydata() == pytest.approx([np.percentile(answered[k], q) for k in windows])
+    [shade] = fig.axes[1].collections
+    top = shade.get_paths()[0].vertices[:, 1]
+    assert max(top) == pytest.approx(max(100 * failed[k] / total[k] for k in windows))
+    assert 0 < max(top) < 100
 
 
-def test_server_load_bars_match_the_result(result: scalelab.SimResult) -> None:
+def test_server_load_bars_count_the_trace(result: scalelab.SimResult) -> None:
     ax = plots.server_load(result).axes[0]
     sent = [bar.get_height() for bar in ax.containers[0]]
-    assert sent == result.requests_per_server().tolist()
+    answered = [bar.get_height() for bar in ax.containers[1]]
+    trace = _trace(result)
+    assert sent == [sum(1 for _, k, _, _ in trace if k == i) for i in range(4)]
+    assert answered == [sum(1 for _, k, s, _ in trace if k == i and s == OK) for i in range(4)]
+    assert answered[1] < sent[1] == pytest.approx(len(trace) / 4, abs=1)  # refused while down
 
 
 def test_hockey_stick_is_log_scaled() -> None:

@@ -100,8 +100,11 @@ def test_health_checks_limit_errors_to_the_detection_window() -> None:
     assert check.transitions([scalelab.Outage(2, 21, 40)]) == [(26.0, 2, False), (42.0, 2, True)]
     refused = w.arrival[result.status == REFUSED]
     assert refused.min() >= 21 and refused.max() < 26
-    lost = w.arrival[result.status == LOST]
-    assert len(lost) == 0 or (lost.min() > 20 and lost.max() < 21)
+    lost = result.status == LOST
+    # What server 2 held at the crash is lost: something (this seed leaves a request in flight),
+    # all of it on server 2, and all of it arrived less than a second before the crash.
+    assert lost.any() and (result.server[lost] == 2).all()
+    assert w.arrival[lost].min() > 20 and w.arrival[lost].max() < 21
     late = result.server[w.arrival >= 42]
     assert np.bincount(late, minlength=4)[2] == pytest.approx(len(late) / 4, abs=1)
 
@@ -163,13 +166,11 @@ def test_smooth_weighted_round_robin_sequence() -> None:
     assert [balancer.choose(views) for _ in range(7)] == [0, 0, 1, 0, 2, 0, 0]
 
 
-def test_utilisation_and_little_law() -> None:
+def test_utilisation_of_an_even_pool() -> None:
+    # Several workers and speeds: tests/test_oracles.py; Little's law with failures: there too.
     w = work(rate=200, duration=200, cpu=0.01, seed=9)
     result = scalelab.simulate(w, scalelab.pool(4), scalelab.RoundRobin())
     assert result.utilisation() == pytest.approx(np.full(4, 0.5), abs=0.02)
-    # Little's law: mean number in system = arrival rate × mean time in system.
-    in_system = result.latency[result.ok].sum() / w.duration
-    assert in_system == pytest.approx(w.rate * result.mean_latency(), rel=1e-6)
 
 
 def test_over_time_windows() -> None:
