@@ -8,15 +8,15 @@ never an entry here.
 
 EQUIVALENT: dict[str, dict[str, str]] = {
     "05-load-balancer": {
-        "rr-answer L6: 'self.turn' → 'type(self).turn'": (
+        "rr-answer L7: 'self.turn' → 'type(self).turn'": (
             "every __init__ writes the same 0 to the class, and choose rebinds turn on the instance "
             "before any other read, so each balancer still starts at 0 and keeps its own turn"
         ),
-        "ha-answer L6: 'self.turn' → 'type(self).turn'": (
+        "ha-answer L7: 'self.turn' → 'type(self).turn'": (
             "every __init__ writes the same 0 to the class, and choose rebinds turn on the instance "
             "before any other read, so each balancer still starts at 0 and keeps its own turn"
         ),
-        "ha-answer L10: 'range(n)' → 'range(n + 1)'": (
+        "ha-answer L13: 'range(n)' → 'range(n + 1)'": (
             "the extra step n looks at (turn + n) % n, the server step 0 already found down, "
             "so it returns None all the same"
         ),

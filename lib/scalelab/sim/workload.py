@@ -153,10 +153,11 @@ def diurnal(
     period: float = 86_400.0,
     peak_to_mean: float = 2.0,
 ) -> Workload:
-    """Traffic that follows the day: quiet at night, busiest in the evening.
+    """Traffic that follows the day: quietest at midnight, busiest at midday.
 
-    The rate is ``mean_rate * (1 + (peak_to_mean - 1) * sin(...))``, so the peak is ``peak_to_mean``
-    times the mean. Alex Xu's rule of thumb "peak ≈ 2 × average" is the default.
+    The rate is ``mean_rate * (1 − (peak_to_mean − 1) · cos(2πt / period))``: the trough is at t = 0,
+    the peak half a period later, and the peak is ``peak_to_mean`` times the mean. Alex Xu's rule of
+    thumb "peak ≈ 2 × average" is the default.
     """
     positive("mean_rate", mean_rate)
     if not 1.0 <= peak_to_mean <= 2.0:
