@@ -365,8 +365,13 @@ def test_each_bad_submission_gets_a_clear_note_in_its_feedback(klass: dict, stud
 
 
 def test_clean_submissions_get_no_note(klass: dict) -> None:
-    for student in ("good", "hub_student", "lms_student", "raises", "daemon", "double_fork"):
+    for student in ("good", "hub_student", "lms_student", "daemon", "double_fork"):
         assert klass["outcomes"][student].note == ""
+    # An answer that raises is named, so that the tests failing after it are explained.
+    assert klass["outcomes"]["raises"].note == (
+        "answer cell ha-answer stopped with RuntimeError: my code is broken; "
+        "the tests that use it failed for that reason"
+    )
 
 
 def test_no_process_a_submission_started_survives_grading(klass: dict) -> None:
