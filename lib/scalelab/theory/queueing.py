@@ -7,6 +7,8 @@ at or past capacity the queue grows without bound and the mean wait is infinite.
 
 from __future__ import annotations
 
+import numpy as np
+
 from scalelab.validate import positive, positive_int
 
 
@@ -103,18 +105,13 @@ def _mmck_states(
     positive_int("workers", workers)
     if isinstance(queue_limit, bool) or not isinstance(queue_limit, int) or queue_limit < 0:
         raise ValueError(f"queue_limit must be an integer of 0 or more, got {queue_limit!r}")
-    a = arrival_rate / service_rate
-    # p(n) / p(n−1) = λ / (min(n, c)·μ): built up by ratios, and rescaled as it goes, so that no
-    # a^n or n! is ever formed and long lines neither overflow nor underflow.
-    weights, w = [1.0], 1.0
-    for n in range(1, workers + queue_limit + 1):
-        w *= a / min(n, workers)
-        weights.append(w)
-        if w > 1e250:
-            weights = [x / w for x in weights]
-            w = 1.0
-    total = sum(weights)
-    return [x / total for x in weights]
+    # p(n) / p(n−1) = λ / (min(n, c)·μ): summed as logarithms and scaled by the largest term, so
+    # that no a^n or n! is ever formed and long lines neither overflow nor underflow.
+    n = np.arange(1, workers + queue_limit + 1)
+    log_ratio = np.log(arrival_rate / service_rate) - np.log(np.minimum(n, workers))
+    log_weight = np.concatenate(([0.0], np.cumsum(log_ratio)))
+    weight = np.exp(log_weight - log_weight.max())
+    return (weight / weight.sum()).tolist()
 
 
 def mmck_blocking(
