@@ -102,6 +102,12 @@ def test_make_lab_serves_the_welcome_notebook(tmp_path: Path) -> None:
             )
             time.sleep(0.5)
         token = found[1]
+        lines = log.read_text().splitlines()
+        first = next(k for k, line in enumerate(lines) if address.search(line))
+        assert first < 15, (
+            f"expected the address within the first lines of make lab's output, got it on line "
+            f"{first + 1}:\n" + "\n".join(lines[: first + 1])
+        )
         status, body = _get(f"{base}/api/contents/course/00-welcome.ipynb?token={token}")
         assert status == 200 and json.loads(body)["type"] == "notebook"
         status, page = _get(f"{base}/lab/tree/course/00-welcome.ipynb?token={token}")

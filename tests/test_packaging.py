@@ -129,3 +129,14 @@ def test_the_readme_quotes_the_simulator_tests_as_they_are() -> None:
     assert "rel=0.02" in theory
     assert "M/M/c/K queue within 3% at 300,000 requests" in readme
     assert "300_000" in theory and "rel=0.03" in theory
+
+
+def test_the_license_is_an_spdx_string_so_setuptools_prints_no_deprecation_banner() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "MIT", "expected an SPDX expression (PEP 639)"
+    requires = project["build-system"]["requires"]
+    assert any(
+        r.startswith("setuptools>=") and int(r.split(">=")[1].split(".")[0]) >= 77 for r in requires
+    ), f"SPDX license strings need setuptools 77 or newer, got {requires}"
