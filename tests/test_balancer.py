@@ -73,3 +73,31 @@ def test_health_check_events_come_in_time_order_across_servers() -> None:
         [Outage(1, 0.5, 3.5), Outage(0, 1.5, 2.5)]
     )
     assert events == [(1.0, 1, False), (2.0, 0, False), (3.0, 0, True), (4.0, 1, True)]
+
+
+def test_a_fresh_round_robin_starts_at_server_0_before_reset() -> None:
+    rr = RoundRobin()
+    assert [rr.choose(servers(3)) for _ in range(4)] == [0, 1, 2, 0]
+    assert RoundRobin().assign_many(4, servers(3)).tolist() == [0, 1, 2, 0]
+
+
+def test_random_one_by_one_picks_only_healthy_servers_and_none_when_all_are_down() -> None:
+    rnd = Random()
+    picks = [rnd.choose(servers(4, down=(0, 2))) for _ in range(50)]
+    assert set(picks) == {1, 3}, f"expected only the healthy servers 1 and 3, got {set(picks)}"
+    assert rnd.choose(servers(3, down=(0, 1, 2))) is None
+
+
+def test_health_checks_jump_over_quiet_time_instead_of_walking_every_probe() -> None:
+    # A probe every millisecond and an outage a week away: walking each of the 6·10⁸ probes would
+    # take minutes; jumping to the outage takes a moment.
+    import time
+
+    week = 7 * 86_400.0
+    start = time.perf_counter()
+    events = HealthCheck(interval=0.001, fall=3, rise=2).transitions([Outage(0, week, week + 1)])
+    assert time.perf_counter() - start < 2.0, "expected the quiet week skipped, not probed"
+    assert [healthy for _, _, healthy in events] == [False, True]
+    assert events[0][0] == pytest.approx(week + 0.002) and events[1][0] == pytest.approx(
+        week + 1.001
+    )
