@@ -29,6 +29,7 @@ from scalelab.sim import (
     with_keys,
     zipf_keys,
 )
+from scalelab.theory import queueing
 
 
 def rng(seed: int = 1) -> np.random.Generator:
@@ -172,6 +173,16 @@ BAD_INPUT = [
         lambda: from_rate(lambda t: np.full(len(t), 3.0), 2.0, 10, 0.1, rng()),
         "above peak=2: thinning needs peak to be the highest rate",
     ),
+    (lambda: Outage("web-1", 1.0), "server must be an index of 0 or more, got 'web-1'"),
+    (lambda: Outage(True, 1.0), "server must be an index of 0 or more, got True"),
+    (lambda: Outage(-1, 1.0), "server must be an index of 0 or more, got -1"),
+    (lambda: queueing.capacity(0), "cpu_time must be a positive number"),
+    (lambda: queueing.capacity(0.1, workers=0), "workers must be a positive integer"),
+    (lambda: queueing.mm1_latency_at(0.5, 0), "cpu_time must be a positive number"),
+    (lambda: queueing.erlang_b(0, 1, 1), "arrival_rate must be a positive number"),
+    (lambda: queueing.erlang_b(1, 0, 1), "service_rate must be a positive number"),
+    (lambda: queueing.erlang_b(1, 1, 0), "workers must be a positive integer"),
+    (lambda: queueing.mm1_time(1.5, 1.0), "the queue is unstable: arrival rate 1.5"),
 ]
 
 
@@ -281,3 +292,51 @@ def test_a_bad_answer_is_named_even_after_good_ones(answers, bad: str) -> None:
 def test_outages_of_a_server_that_does_not_exist_are_refused() -> None:
     with pytest.raises(ValueError, match="outage names server 2, but there are 2 servers"):
         simulate(poisson(5, 1, 0.01, rng()), pool(2), scalelab.RoundRobin(), [Outage(2, 0, 1)])
+
+
+def test_the_summary_quotes_p50_and_p99_in_milliseconds_exactly() -> None:
+    # Latencies 1 s, 2 s, … 100 s: p50 is 50.5 s and p99 99.01 s, far apart from p51 or p100.
+    result = hand_made(np.arange(100) * 0.01, [OK] * 100, wait=np.arange(100.0), service=1.0)
+    p50, p99 = 1000 * result.percentile(50), 1000 * result.percentile(99)
+    assert (round(p50), round(p99)) == (50_500, 99_010)
+    assert result.summary() == "100 requests: p50 50,500 ms, p99 99,010 ms, errors 0 (0.0%)"
+
+
+def test_over_time_has_a_row_for_every_window_even_empty_trailing_ones() -> None:
+    result = hand_made([0.2, 0.4], [OK, REFUSED], duration=5.0)
+    out = result.over_time(1.0)
+    assert out["t"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert out["errors"].tolist() == [0.5, 0.0, 0.0, 0.0, 0.0]
+    assert [len(v) for v in out.values()] == [5] * len(out)
+
+
+def test_a_day_is_86_400_seconds_for_the_diurnal_curve() -> None:
+    import inspect
+
+    assert inspect.signature(diurnal).parameters["period"].default == 86_400
+
+
+def test_the_balancer_learns_of_a_crash_at_the_instant_of_the_probe() -> None:
+    # Requests arrive on whole seconds, exactly when probes run (inter 1 s, fall 1, rise 1); taking
+    # turns, the ones at 1 s and 3 s would go to server 1. It is down from 2.5 s to 4.5 s: marked down
+    # by the probe at 3.0 s, up again at 5.0 s. The request arriving at 3.0 s must already see it down,
+    # in the batch path (round robin) and the one-by-one path (least connections) alike.
+    arrival = np.arange(8, dtype=float)
+    work = Workload(arrival, np.full(8, 0.01), 8.0)
+    check = scalelab.HealthCheck(interval=1.0, fall=1, rise=1)
+    for balancer in (scalelab.RoundRobin(), scalelab.LeastConnections()):
+        result = simulate(work, pool(2), balancer, [Outage(1, 2.5, 4.5)], check)
+        name = type(balancer).__name__
+        assert result.server[1:5].tolist() == [1, 0, 0, 0], (name, result.server.tolist())
+        assert (result.status == OK).all(), (name, result.error_counts())
+
+
+def test_the_event_loop_answers_503_while_every_server_is_down_and_goes_on_after() -> None:
+    arrival = np.arange(10, dtype=float) + 0.5
+    work = Workload(arrival, np.full(10, 0.01), 10.0)
+    check = scalelab.HealthCheck(interval=1.0, fall=1, rise=1)
+    crash = [Outage(0, 2.2, 5.2), Outage(1, 2.2, 5.2)]
+    result = simulate(work, pool(2), scalelab.LeastConnections(), crash, check)
+    dark = (arrival > 3) & (arrival < 6)  # marked down at 3.0, back up at 6.0
+    assert (result.server[dark] == -1).all() and (result.status[dark] == NO_SERVER).all()
+    assert (result.status[arrival > 6] == OK).all() and (result.server[arrival > 6] >= 0).all()
