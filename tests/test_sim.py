@@ -183,6 +183,14 @@ BAD_INPUT = [
     (lambda: queueing.erlang_b(1, 0, 1), "service_rate must be a positive number"),
     (lambda: queueing.erlang_b(1, 1, 0), "workers must be a positive integer"),
     (lambda: queueing.mm1_time(1.5, 1.0), "the queue is unstable: arrival rate 1.5"),
+    (lambda: queueing.mmc_wait(5.0, 1.0, 4), "must be below capacity 4.0 (utilisation 1.25 >= 1)"),
+    (lambda: queueing.mmck_blocking(0, 1, 1, 0), "arrival_rate must be a positive number"),
+    (lambda: queueing.mmck_blocking(1, 0, 1, 0), "service_rate must be a positive number"),
+    (lambda: queueing.mmck_blocking(1, 1, 0, 0), "workers must be a positive integer"),
+    (lambda: queueing.mmck_blocking(1, 1, 1, True), "queue_limit must be an integer of 0 or more"),
+    (lambda: queueing.mmck_blocking(1, 1, 1, "3"), "queue_limit must be an integer of 0 or more"),
+    (lambda: Server(weight=0), "weight must be a positive integer"),
+    (lambda: Server(queue_limit="3"), "queue_limit must be None or an integer of 0 or more"),
 ]
 
 
@@ -340,3 +348,20 @@ def test_the_event_loop_answers_503_while_every_server_is_down_and_goes_on_after
     dark = (arrival > 3) & (arrival < 6)  # marked down at 3.0, back up at 6.0
     assert (result.server[dark] == -1).all() and (result.status[dark] == NO_SERVER).all()
     assert (result.status[arrival > 6] == OK).all() and (result.server[arrival > 6] >= 0).all()
+
+
+def test_the_router_contract_and_the_single_server_router() -> None:
+    with pytest.raises(NotImplementedError, match="a Balancer subclass must implement choose"):
+        scalelab.Balancer().choose([])
+    assert scalelab.Direct().choose([ServerView(0, "only")]) == 0
+    assert scalelab.Direct().assign_many(3, []).tolist() == [0, 0, 0]
+
+
+def test_an_outage_from_the_start_leaves_no_empty_up_period() -> None:
+    from scalelab.sim import up_periods
+
+    assert up_periods([Outage(0, 0.0, 5.0)], 0) == [(5.0, math.inf)]
+    assert up_periods([Outage(0, 1.0, 2.0), Outage(0, 2.0, 3.0)], 0) == [
+        (0.0, 1.0),
+        (3.0, math.inf),
+    ]
