@@ -365,3 +365,26 @@ def test_an_outage_from_the_start_leaves_no_empty_up_period() -> None:
         (0.0, 1.0),
         (3.0, math.inf),
     ]
+
+
+def test_without_rng_a_run_repeats_as_with_default_rng_0() -> None:
+    work = poisson(100, 10, 0.01, rng(3))
+    plain = [simulate(work, pool(3), scalelab.Random()).server for _ in range(2)]
+    seeded = simulate(work, pool(3), scalelab.Random(), rng=np.random.default_rng(0)).server
+    assert np.array_equal(plain[0], plain[1]) and np.array_equal(plain[0], seeded)
+
+
+class ByName(scalelab.Balancer):
+    """Sends everything to the server called "db-replica": a router may route by name."""
+
+    def choose(self, servers):
+        return next(s.index for s in servers if s.name == "db-replica")
+
+
+def test_the_engine_shows_the_router_each_servers_name_and_weight() -> None:
+    work = Workload(np.arange(40) * 0.1, np.full(40, 0.01), 4.0)
+    named = [Server(name="primary"), Server(name="db-replica")]
+    assert set(simulate(work, named, ByName()).server.tolist()) == {1}
+    weighted = [Server(weight=3, name="big"), Server(weight=1, name="small")]
+    counts = simulate(work, weighted, scalelab.WeightedRoundRobin()).requests_per_server()
+    assert counts.tolist() == [30, 10], f"expected a 3 : 1 split by weight, got {counts.tolist()}"
