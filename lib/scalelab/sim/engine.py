@@ -77,16 +77,23 @@ class _Queue:
         return OK, start, departure
 
 
-def _lindley(arrival: np.ndarray, service: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Service start and departure times of a one-worker FIFO queue that starts empty.
+def _lindley(
+    arrival: np.ndarray, service: np.ndarray, start: np.ndarray, departure: np.ndarray
+) -> None:
+    """Fill ``start`` and ``departure`` of a one-worker FIFO queue that starts empty.
 
     The closed form of Lindley's recursion gives the departures; each start is then the later of the
-    arrival and the previous departure, so that a wait (start − arrival) is never below zero.
+    arrival and the previous departure, so that a wait (start − arrival) is never below zero. It
+    writes into the caller's arrays: this runs on every request of a million-request run.
     """
     done = np.cumsum(service)
-    departure = done + np.maximum.accumulate(arrival - done + service)
-    start = np.maximum(arrival, np.concatenate(([-math.inf], departure[:-1])))
-    return start, start + service
+    np.subtract(arrival, done, out=departure)
+    departure += service
+    np.maximum.accumulate(departure, out=departure)
+    departure += done
+    start[:1] = arrival[:1]
+    np.maximum(arrival[1:], departure[:-1], out=start[1:])
+    np.add(start, service, out=departure)
 
 
 def _serve(
@@ -94,25 +101,27 @@ def _serve(
     periods: list[tuple[float, float]],
     arrival: np.ndarray,
     demand: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Status, service start and departure of each request sent to one server (arrivals sorted)."""
-    status = np.full(len(arrival), REFUSED, dtype=np.int8)
-    start = np.full(len(arrival), np.nan)
-    departure = np.full(len(arrival), np.nan)
+    status: np.ndarray,
+    start: np.ndarray,
+    departure: np.ndarray,
+) -> None:
+    """Fill status, service start and departure of each request sent to one server (arrivals
+    sorted; the three arrays are the caller's, NaN and REFUSED where no up period covers a request)."""
     if server.workers == 1 and server.queue_limit is None:
         for up, down in periods:
             lo, hi = np.searchsorted(arrival, [up, down])
             if hi > lo:
-                s, d = _lindley(arrival[lo:hi], demand[lo:hi] / server.speed)
+                s, d = start[lo:hi], departure[lo:hi]
+                _lindley(arrival[lo:hi], demand[lo:hi] / server.speed, s, d)
                 lost = d > down
-                status[lo:hi] = np.where(lost, LOST, OK)
-                start[lo:hi] = np.where(lost, np.nan, s)
-                departure[lo:hi] = np.where(lost, np.nan, d)
-        return status, start, departure
+                status[lo:hi] = OK
+                if lost.any():  # still inside when the server crashed
+                    s[lost] = d[lost] = np.nan
+                    status[lo:hi][lost] = LOST
+        return
     queue = _Queue(server, periods)
     for k, (t, s) in enumerate(zip(arrival.tolist(), demand.tolist(), strict=True)):
         status[k], start[k], departure[k] = queue.admit(t, s)
-    return status, start, departure
 
 
 def _check_choices(picks: np.ndarray, n: int) -> np.ndarray:
@@ -258,20 +267,33 @@ def simulate(
     balancer.reset(len(servers), rng)
 
     n = len(workload)
-    status = np.full(n, NO_SERVER, dtype=np.int8)
-    start = np.full(n, np.nan)
-    departure = np.full(n, np.nan)
     if getattr(balancer, "uses_load", False):
+        status = np.full(n, NO_SERVER, dtype=np.int8)
+        start, departure = np.full(n, np.nan), np.full(n, np.nan)
         chosen = np.empty(n, dtype=np.int64)
         queues = [_Queue(s, p) for s, p in zip(servers, periods, strict=True)]
         _event_loop(balancer, views, queues, workload, belief, status, start, departure, chosen)
     else:
         chosen = _dispatch(balancer, views, workload.arrival, belief)
+        # Requests grouped by server (arrival order kept within a group), served in place, then put
+        # back in arrival order in one move: one gather and one scatter per array for the whole run.
         order = np.argsort(chosen, kind="stable")
         bounds = np.searchsorted(chosen[order], np.arange(len(servers) + 1))
+        arrival, demand = workload.arrival[order], workload.demand[order]
+        by_status = np.full(n, REFUSED, dtype=np.int8)  # until an up period of its server takes it
+        by_status[: bounds[0]] = NO_SERVER
+        by_start, by_departure = np.full(n, np.nan), np.full(n, np.nan)
         for i, server in enumerate(servers):
-            idx = order[bounds[i] : bounds[i + 1]]
-            status[idx], start[idx], departure[idx] = _serve(
-                server, periods[i], workload.arrival[idx], workload.demand[idx]
+            lo, hi = bounds[i], bounds[i + 1]
+            _serve(
+                server,
+                periods[i],
+                arrival[lo:hi],
+                demand[lo:hi],
+                by_status[lo:hi],
+                by_start[lo:hi],
+                by_departure[lo:hi],
             )
+        status, start, departure = np.empty_like(by_status), np.empty(n), np.empty(n)
+        status[order], start[order], departure[order] = by_status, by_start, by_departure
     return SimResult(workload, servers, chosen, status, start, departure)
