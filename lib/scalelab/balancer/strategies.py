@@ -20,6 +20,13 @@ import numpy as np
 from scalelab.sim.route import Balancer, ServerView
 
 
+def _healthy(servers: Sequence[ServerView]) -> np.ndarray:
+    """Indices of the servers health checks call up, in pool order, as an int array."""
+    up = [s.index for s in servers if s.healthy]
+    # Equivalent mutants (make mutants): callers return before using an empty array's dtype.
+    return np.array(up, dtype=np.int64)  # pragma: no mutate
+
+
 class RoundRobin(Balancer):
     """Each healthy server in turn: 0, 1, 2, …, skipping the ones health checks marked down.
 
@@ -44,10 +51,7 @@ class RoundRobin(Balancer):
 
     def assign_many(self, count: int, servers: Sequence[ServerView]) -> np.ndarray:
         """The same choices as ``count`` calls of ``choose``, computed at once (-1 for none)."""
-        # Equivalent mutants (make mutants): the indices are ints whatever dtype is asked.
-        healthy = np.array(
-            [s.index for s in servers if s.healthy], dtype=np.int64
-        )  # pragma: no mutate
+        healthy = _healthy(servers)
         if len(healthy) == 0:
             # Equivalent mutants (make mutants): np.full of -1 is an int array anyway.
             return np.full(count, -1, dtype=np.int64)  # pragma: no mutate
@@ -76,10 +80,7 @@ class Random(Balancer):
         return healthy[self._rng.integers(len(healthy))] if healthy else None
 
     def assign_many(self, count: int, servers: Sequence[ServerView]) -> np.ndarray:
-        # Equivalent mutants (make mutants): the indices are ints whatever dtype is asked.
-        healthy = np.array(
-            [s.index for s in servers if s.healthy], dtype=np.int64
-        )  # pragma: no mutate
+        healthy = _healthy(servers)
         if len(healthy) == 0:
             # Equivalent mutants (make mutants): np.full of -1 is an int array anyway.
             return np.full(count, -1, dtype=np.int64)  # pragma: no mutate

@@ -47,12 +47,8 @@ def mm1_time(arrival_rate: float, service_rate: float) -> float:
 def erlang_c(arrival_rate: float, service_rate: float, workers: int) -> float:
     """Probability that a request has to wait in an M/M/c queue (the Erlang C formula)."""
     rho = _stable(arrival_rate, service_rate, workers)
-    a = arrival_rate / service_rate
-    # Erlang B by its stable recursion B(k) = a·B(k−1) / (k + a·B(k−1)), then C from B:
-    # no a^c or c! is ever formed, so large pools do not overflow.
-    blocking = 1.0
-    for k in range(1, workers + 1):
-        blocking = a * blocking / (k + a * blocking)
+    # C from Erlang B, itself computed by a recursion that never forms a^c or c!.
+    blocking = erlang_b(arrival_rate, service_rate, workers)
     return blocking / (1.0 - rho * (1.0 - blocking))
 
 
