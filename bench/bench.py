@@ -9,9 +9,7 @@ Run with ``make bench``. Prints numbers; asserts nothing about speed (machines d
 
 from __future__ import annotations
 
-import importlib
 import io
-import pkgutil
 import statistics
 import time
 
@@ -20,6 +18,7 @@ import numpy as np
 import simpy
 
 import scalelab
+from scalelab import chapters
 from scalelab.sim import poisson
 
 SERVERS, CPU, RHO = 4, 0.01, 0.8
@@ -87,7 +86,7 @@ def main() -> None:
     )
     print(f"least connections (event loop): {n / lc_s:,.0f} requests/s")
 
-    for chapter, makers in panels().items():
+    for chapter, makers in chapters.panels().items():
         for make in makers:
             times = [redraw_seconds(draw, values) for draw, values in widget_settings(make)]
             print(
@@ -95,16 +94,6 @@ def main() -> None:
                 f"median {1000 * statistics.median(times):,.0f} ms, "
                 f"worst {1000 * max(times):,.0f} ms (target ≤ 300 ms)"
             )
-
-
-def panels() -> dict[str, list]:
-    """Every control panel in the library, by chapter: each family's ``panel.PANELS``."""
-    found: dict[str, list] = {}
-    for module in pkgutil.walk_packages(scalelab.__path__, "scalelab."):
-        if module.name.endswith(".panel"):
-            for chapter, make in importlib.import_module(module.name).PANELS.items():
-                found.setdefault(chapter, []).append(make)
-    return dict(sorted(found.items()))
 
 
 def widget_settings(make) -> list[tuple]:

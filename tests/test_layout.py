@@ -5,9 +5,7 @@ and today's public names stay importable from ``scalelab``."""
 from __future__ import annotations
 
 import ast
-import importlib
 import json
-import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +13,13 @@ from pathlib import Path
 import pytest
 
 import scalelab
+from scalelab import chapters
 
 LIB = Path(scalelab.__file__).parent
 ROOT = LIB.parents[1]
 STACKS = ("matplotlib", "ipywidgets", "nbgrader")
 FAMILIES = ("capacity", "balancer")  # grows with the chapters: database, cache, …
+FAMILIES_PREFIXES = tuple(f"scalelab.{f}" for f in FAMILIES)
 
 
 def _module(path: Path) -> str:
@@ -86,9 +86,6 @@ def test_shared_pictures_import_no_family(module: str) -> None:
     assert not bad, f"{module} is generic: expected no import of a family, got {bad}"
 
 
-FAMILIES_PREFIXES = tuple(f"scalelab.{f}" for f in FAMILIES)
-
-
 @pytest.mark.parametrize("family", FAMILIES)
 def test_a_family_imports_no_other_family(family: str) -> None:
     others = tuple(p for p in FAMILIES_PREFIXES if p != f"scalelab.{family}")
@@ -149,17 +146,8 @@ def test_yesterdays_public_names_stay_importable_from_scalelab() -> None:
         scalelab.nonsense  # noqa: B018
 
 
-def _panels() -> dict[str, list]:
-    found: dict[str, list] = {}
-    for module in pkgutil.walk_packages(scalelab.__path__, "scalelab."):
-        if module.name.endswith(".panel"):
-            for chapter, make in importlib.import_module(module.name).PANELS.items():
-                found.setdefault(chapter, []).append(make)
-    return found
-
-
 def test_every_panel_lives_in_its_family_and_the_chapters_use_them() -> None:
-    panels = _panels()
+    panels = chapters.panels()
     for notebook in sorted(ROOT.glob("course/*.ipynb")):
         code = "\n".join(
             "".join(c["source"])

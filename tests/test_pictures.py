@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import scalelab
+from scalelab import chapters
 from scalelab.balancer import plots as balancer_plots
 from scalelab.capacity import plots as capacity_plots
 from scalelab.sim import OK, poisson
@@ -177,19 +178,10 @@ def test_the_load_legend_hides_no_bar_and_no_tick_label(result: scalelab.SimResu
     )
 
 
-def _library_panels() -> list:
-    import importlib
-    import pkgutil
-
-    found = []
-    for module in pkgutil.walk_packages(scalelab.__path__, "scalelab."):
-        if module.name.endswith(".panel"):
-            found += list(importlib.import_module(module.name).PANELS.items())
-    return found
-
-
 @pytest.mark.parametrize(
-    "chapter, make", _library_panels(), ids=lambda v: getattr(v, "__name__", v)
+    "chapter, make",
+    [(c, m) for c, ms in chapters.panels().items() for m in ms],
+    ids=lambda v: getattr(v, "__name__", v),
 )
 def test_every_library_panel_draws_and_redraws(chapter: str, make) -> None:
     from IPython.core.interactiveshell import InteractiveShell

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,6 +138,25 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(18, "cloud", "cloud", "planned", "클라우드 기반 서비스 구조",
             "map the design onto AWS, Google Cloud or Azure, and price it"),
 )  # fmt: skip
+
+
+def panels() -> dict[str, list[Callable]]:
+    """Every control panel in the library, by the chapter that shows it: each family's ``panel.PANELS``.
+
+    Families are found by walking the package, so a new family's panel needs no entry here; ``make
+    bench`` times them all and the tests build them all.
+    """
+    import importlib
+    import pkgutil
+
+    import scalelab
+
+    found: dict[str, list[Callable]] = {}
+    for module in pkgutil.walk_packages(scalelab.__path__, "scalelab."):
+        if module.name.endswith(".panel"):
+            for chapter, make in importlib.import_module(module.name).PANELS.items():
+                found.setdefault(chapter, []).append(make)
+    return dict(sorted(found.items()))
 
 
 def chapter(number: int) -> Chapter:
