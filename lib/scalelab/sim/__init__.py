@@ -7,15 +7,27 @@ subclass handed to :func:`simulate`, never a name the engine knows.
 from scalelab.sim.engine import simulate
 from scalelab.sim.faults import Outage, up_periods
 from scalelab.sim.result import DROPPED, LOST, NO_SERVER, OK, REFUSED, STATUS, Outcome, SimResult
-from scalelab.sim.route import Balancer, Direct, HealthSignal, ServerView
+from scalelab.sim.route import (
+    Balancer,
+    Direct,
+    HealthSignal,
+    Promotion,
+    RequestView,
+    ServerView,
+    Stage,
+)
 from scalelab.sim.server import Server, pool
 from scalelab.sim.workload import (
+    READ,
+    WRITE,
     Workload,
     diurnal,
     flash_crowd,
     from_rate,
     poisson,
     with_keys,
+    with_sessions,
+    with_writes,
     zipf_keys,
 )
 
@@ -35,6 +47,9 @@ __all__ = [
     "Direct",
     "HealthSignal",
     "ServerView",
+    "RequestView",
+    "Stage",
+    "Promotion",
     "Server",
     "pool",
     "Workload",
@@ -44,4 +59,8 @@ __all__ = [
     "from_rate",
     "zipf_keys",
     "with_keys",
+    "with_writes",
+    "with_sessions",
+    "READ",
+    "WRITE",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
 
@@ -115,15 +115,7 @@ class SimResult:
         if not 0 <= t0 < t1:
             raise ValueError(f"between(t0, t1) needs 0 <= t0 < t1, got t0={t0!r}, t1={t1!r}")
         lo, hi = np.searchsorted(self.workload.arrival, [t0, t1])
-        w = self.workload
-        window = replace(
-            w,
-            arrival=w.arrival[lo:hi],
-            demand=w.demand[lo:hi],
-            keys=None if w.keys is None else w.keys[lo:hi],
-            start=float(t0),
-            duration=float(t1 - t0),
-        )
+        window = self.workload.slice(lo, hi, t0, t1 - t0)
         return SimResult(
             window,
             self.servers,

@@ -15,6 +15,9 @@ import numpy as np
 
 from scalelab.validate import positive
 
+#: What a request does to the data it names: reads it, or writes it.
+READ, WRITE = 0, 1
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -30,6 +33,10 @@ class Workload:
         Length of the observation window in seconds.
     keys : np.ndarray or None
         Which item (page, video, user) each request asks for, when the workload has keys.
+    kind : np.ndarray or None
+        ``READ`` (0) or ``WRITE`` (1) per request; ``None`` means every request reads.
+    session : np.ndarray or None
+        Which user session sent each request (for read-your-writes), when the workload has sessions.
     start : float
         When the observation window opens, in seconds (0 for a generated workload; later for a window
         cut out of a run by :meth:`SimResult.between <scalelab.sim.result.SimResult.between>`).
@@ -40,6 +47,8 @@ class Workload:
     duration: float
     keys: np.ndarray | None = None
     start: float = 0.0
+    kind: np.ndarray | None = None
+    session: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if len(self.arrival) != len(self.demand):
@@ -49,6 +58,15 @@ class Workload:
             )
         if len(self.arrival) > 1 and np.any(np.diff(self.arrival) < 0):
             raise ValueError("arrival times must be sorted, earliest first")
+        for name in ("keys", "kind", "session"):
+            column = getattr(self, name)
+            if column is not None and len(column) != len(self.arrival):
+                raise ValueError(
+                    f"a workload needs one {name} value per arrival, got {len(column)} for "
+                    f"{len(self.arrival)} arrivals"
+                )
+        if self.kind is not None and len(self.kind) and not np.isin(self.kind, (READ, WRITE)).all():
+            raise ValueError("kind must hold only READ (0) and WRITE (1)")
         positive("duration", self.duration)
         if isinstance(self.start, bool) or not (
             isinstance(self.start, int | float) and self.start >= 0
@@ -62,6 +80,30 @@ class Workload:
     def rate(self) -> float:
         """Mean arrival rate in requests per second."""
         return len(self.arrival) / self.duration
+
+    @property
+    def writes(self) -> np.ndarray:
+        """Mask of the requests that write (all False when the workload has no kinds)."""
+        if self.kind is None:
+            return np.zeros(len(self.arrival), dtype=bool)
+        return self.kind == WRITE
+
+    def slice(self, lo: int, hi: int, start: float, duration: float) -> Workload:
+        """Requests ``lo`` to ``hi`` (by position), observed over ``[start, start + duration)``."""
+
+        def cut(column: np.ndarray | None) -> np.ndarray | None:
+            return None if column is None else column[lo:hi]
+
+        return replace(
+            self,
+            arrival=self.arrival[lo:hi],
+            demand=self.demand[lo:hi],
+            keys=cut(self.keys),
+            kind=cut(self.kind),
+            session=cut(self.session),
+            start=float(start),
+            duration=float(duration),
+        )
 
 
 def _demands(n: int, cpu_time: float, distribution: str, rng: np.random.Generator) -> np.ndarray:
@@ -212,3 +254,18 @@ def zipf_keys(n: int, n_keys: int, s: float, rng: np.random.Generator) -> np.nda
 def with_keys(workload: Workload, n_keys: int, s: float, rng: np.random.Generator) -> Workload:
     """The same requests, each now asking for a Zipf-distributed key."""
     return replace(workload, keys=zipf_keys(len(workload), n_keys, s, rng))
+
+
+def with_writes(workload: Workload, share: float, rng: np.random.Generator) -> Workload:
+    """The same requests, each now a write with probability ``share`` and a read otherwise."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"share of writes must be between 0 and 1, got {share!r}")
+    kind = np.where(rng.uniform(0.0, 1.0, len(workload)) < share, WRITE, READ).astype(np.int8)
+    return replace(workload, kind=kind)
+
+
+def with_sessions(workload: Workload, n_sessions: int, rng: np.random.Generator) -> Workload:
+    """The same requests, each now sent by one of ``n_sessions`` users, uniformly at random."""
+    if isinstance(n_sessions, bool) or not isinstance(n_sessions, int) or n_sessions < 1:
+        raise ValueError(f"n_sessions must be a positive integer, got {n_sessions!r}")
+    return replace(workload, session=rng.integers(0, n_sessions, len(workload)))
