@@ -5,8 +5,8 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
 * the engine, :mod:`scalelab.sim`: :func:`simulate`, :class:`Server`, :func:`pool`, :class:`Outage`,
   :class:`SimResult` and the request outcomes (:class:`Outcome`: OK, REFUSED, LOST, NO_SERVER,
   DROPPED, READ_ONLY); paths across tiers (:class:`Topology` of :class:`Tier`, :class:`Replication`,
-  :class:`PathResult`), workloads (:func:`poisson` …), and the router every balancer subclasses (:class:`Balancer`,
-  :class:`ServerView`, :class:`Direct`);
+  :class:`PathResult`), workloads (:func:`poisson` …), and the router every balancer subclasses
+  (:class:`Balancer`, :class:`ServerView`, :class:`Direct`);
 * closed forms, :mod:`scalelab.theory`: ``queueing``;
 * chapters 00–01, :mod:`scalelab.capacity`: the utilisation sweep, the hockey stick, the panels;
 * chapter 05, :mod:`scalelab.balancer`: :class:`RoundRobin`, :class:`Random`,
