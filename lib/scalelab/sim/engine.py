@@ -683,6 +683,7 @@ class _Replicated:
         write_rows: list[int] = []
         cost: list[float] = []
         lost: list[bool] = []
+        source: list[int] = []  # the primary that committed each write
         visible: list[dict[int, float]] = [{} for _ in range(m)]
         done_at: list[list[float]] = [[] for _ in range(m)]  # apply completions, in order
         applied_order: list[list[int]] = [[] for _ in range(m)]  # which write each one was
@@ -703,6 +704,11 @@ class _Replicated:
             while heap and heap[0][0] <= t:
                 at, p = heapq.heappop(heap)
                 if lost[p]:
+                    continue
+                if not _is_up(periods[source[p]], at):  # its primary died before sending it
+                    again = up_after(source[p], at) if source[p] == primary else math.inf
+                    if math.isfinite(again):
+                        heapq.heappush(heap, (again, p))
                     continue
                 st, s, d = queues[j].admit(at, cost[p])
                 if st != OK:  # down: the replica catches up when it is back
@@ -740,7 +746,6 @@ class _Replicated:
             old = primary
             if queues[old]._locate(at) or rep.promote is None:
                 return
-            crash = max((hi for lo, hi in _downs(periods[old]) if lo <= at), default=at)
             for j in range(m):
                 if j != old:
                     flush(j, at)
@@ -759,12 +764,14 @@ class _Replicated:
                     f"({[v.index for v in candidates]}) or None, got {pick!r}"
                 )
             new = int(pick)
-            for p in range(len(commits)):
-                if not lost[p] and visible[new].get(p, math.inf) > crash:
+            for p in range(len(commits)):  # what the new primary never received is gone
+                if not lost[p] and p not in visible[new]:
                     lost[p] = True
                     self.lost += 1
             pending[new].clear()
             primary = new
+            if not belief:  # the failover found it dead; nothing tells the router it came back
+                views[old].healthy = False
 
         for k, (t, work) in enumerate(zip(arrival.tolist(), demand.tolist(), strict=True)):
             while b < len(belief) and belief[b][0] <= t:
@@ -800,6 +807,7 @@ class _Replicated:
                 write_rows.append(k)
                 cost.append(self._apply_demand(work))
                 lost.append(False)
+                source.append(primary)
                 visible[primary][p] = commit
                 done_at[primary].append(commit)
                 applied_order[primary].append(p)
@@ -819,6 +827,12 @@ class _Replicated:
         for j in range(m):
             for p, v in visible[j].items():
                 self.visible[j, p] = v
+
+
+def _is_up(periods: list[tuple[float, float]], t: float) -> bool:
+    """Whether a station with these up periods is up at ``t``."""
+    k = bisect.bisect_right(periods, (t, math.inf)) - 1
+    return k >= 0 and periods[k][0] <= t < periods[k][1]
 
 
 def _downs(periods: list[tuple[float, float]]) -> list[tuple[float, float]]:
