@@ -443,8 +443,11 @@ def run_topology(
         demand_all = _tier_demand(tier, i == 0, workload, rng)
         if not len(going):
             break
-        order = np.argsort(arrives, kind="stable")
-        idx, arrival = going[order], arrives[order]
+        if i == 0:  # the workload's arrivals are sorted already
+            idx, arrival = going, arrives
+        else:
+            order = np.argsort(arrives, kind="stable")
+            idx, arrival = going[order], arrives[order]
         servers = tier.servers
         outages = list(topology.outages.get(tier.name, ()))
         periods = [up_periods(outages, j) for j in range(len(servers))]
@@ -593,7 +596,10 @@ class _Replicated:
         keys = self.batch.key
         if keys is None or not len(self.commits):
             return np.zeros(n, dtype=bool)
-        reads = np.flatnonzero((self.status == OK) & (self.batch.kind != WRITE))
+        primary_now = self.chosen == self.final_primary
+        # A read on the primary sees every committed write: when the primary never changed, only
+        # reads elsewhere can be stale.
+        reads = np.flatnonzero((self.status == OK) & (self.batch.kind != WRITE) & ~primary_now)
         keep = ~self.lost_mask
         w_pos = np.flatnonzero(keep)
         w_time, w_key = self.commits[keep], self.write_keys[keep]
@@ -622,6 +628,7 @@ class _Replicated:
         m = len(self.servers)
         chosen = _dispatch(router, self.views, arrival, [], self.batch)
         self.chosen[:] = chosen
+        self.final_primary = 0
         writes = self.batch.kind == WRITE
         wrong = writes & (chosen > 0)
         self.status[wrong] = READ_ONLY
@@ -637,7 +644,10 @@ class _Replicated:
         self.visible = np.full((m, len(commits)), np.inf)
         self.visible[0] = commits
         lags = self.lags.exponential(self.rep.mean_lag, (len(commits), m))
-        cost = np.array([self._apply_demand(d) for d in demand[committed].tolist()])
+        if self.rep.apply_cost is None:
+            cost = demand[committed]
+        else:
+            cost = np.full(len(committed), float(self.rep.apply_cost))
         for j in range(1, m):
             reads = np.flatnonzero((chosen == j) & ~wrong)
             applies = np.maximum.accumulate(commits + lags[:, j]) if len(commits) else commits
@@ -819,6 +829,7 @@ class _Replicated:
         for j in range(m):
             if j != primary:
                 flush(j, math.inf)
+        self.final_primary = 0 if primary == 0 else -1  # after a failover, any node may lag
         rows = np.array(write_rows, dtype=np.int64)
         self.commits = np.array(commits)
         self.write_keys = self._keys(rows)
