@@ -396,3 +396,23 @@ def test_a_promotion_rule_must_name_a_replica():
 
     with pytest.raises(ValueError, match="index of a replica"):
         failover_run(Bad())
+
+
+def test_a_read_sees_the_data_when_it_is_served_not_when_it_arrives():
+    """A read queued behind a backlog is served after the write's apply (FIFO): not stale."""
+    backlog = 100
+    arrival = np.concatenate([np.zeros(backlog), [0.001, 0.5]])
+    kind = np.array([READ] * backlog + [WRITE, READ], dtype=np.int8)
+    keys = np.array([999] * backlog + [5, 5])
+    demand = np.concatenate([np.full(backlog, 0.01), [1e-6, 1e-6]])
+    w = Workload(arrival, demand, 2.0, keys=keys, kind=kind)
+    tier = Tier(
+        "db",
+        [Server(name="primary"), Server(name="replica")],
+        SplitByKindFast(),
+        cpu_time=demand,
+        replication=Replication(mean_lag=0.001, apply_cost=1e-6),
+    )
+    result = Topology([tier]).run(w, rng=rng(1))
+    assert result.tier_start[0, -1] > 0.99  # it waited for the backlog
+    assert not result.stale[-1]
