@@ -41,11 +41,8 @@ def test_sample_db_repeats_with_its_seed_and_differs_with_another() -> None:
 def test_sample_db_has_the_rows_the_exercise_relies_on() -> None:
     db = sample_db(np.random.default_rng(3), users=30, videos=12, views=200, idle_users=4)
     counts = [
-        n
-        for (n,) in db.execute(
-            "SELECT COUNT(*) FROM users UNION ALL SELECT COUNT(*) FROM videos UNION ALL SELECT COUNT(*) FROM views"
-        )
-    ]  # noqa: E501
+        db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("users", "videos", "views")
+    ]
     assert counts == [30, 12, 200]
     assert db.execute("SELECT name FROM users WHERE id = 1").fetchone() == (QUOTED,)
     idle = db.execute(f"SELECT COUNT(*) FROM ({BY_VIEWS}) WHERE n = 0").fetchone()[0]
