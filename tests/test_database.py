@@ -47,10 +47,10 @@ def test_sample_db_has_the_rows_the_exercise_relies_on() -> None:
     assert db.execute("SELECT name FROM users WHERE id = 1").fetchone() == (QUOTED,)
     idle = db.execute(f"SELECT COUNT(*) FROM ({BY_VIEWS}) WHERE n = 0").fetchone()[0]
     assert idle == 4, f"expected 4 users without views, got {idle}"
-    twice = db.execute(
-        "SELECT COUNT(*) FROM views WHERE user_id = 1 GROUP BY video_id HAVING COUNT(*) > 1"
-    ).fetchall()
-    assert twice, "expected user 1 to have watched one video twice"
+    first_two = db.execute("SELECT user_id, video_id FROM views WHERE id IN (1, 2)").fetchall()
+    assert first_two[0] == first_two[1] and first_two[0][0] == 1, (
+        f"expected user 1 to have watched one video twice (views 1 and 2), got {first_two}"
+    )
     names = [n for (n,) in db.execute("SELECT name FROM users")]
     assert len(set(names)) == len(names)
     assert db.execute("PRAGMA index_list('users')").fetchall() == []  # nothing but primary keys
