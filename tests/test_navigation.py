@@ -171,12 +171,12 @@ def test_planned_chapters_are_never_linked() -> None:
 
 
 def test_nav_line_names_the_planned_chapters_between() -> None:
-    assert chapters.nav_line(1) == (
-        "‹ [00 · welcome](00-welcome.ipynb) · [contents](../README.md#chapters) · 02–04 planned · "
-        "[05 · load balancer](05-load-balancer.ipynb) ›"
+    assert chapters.nav_line(3) == (
+        "‹ [01 · single server](01-single-server.ipynb) · 02 planned · [contents](../README.md#chapters)"
+        " · 04 planned · [05 · load balancer](05-load-balancer.ipynb) ›"
     )
     assert chapters.nav_line(5, "exercise") == (
-        "‹ [01 · single server](../01-single-server/01-single-server.ipynb) · 02–04 planned · "
+        "‹ [03 · database](../03-database/03-database.ipynb) · 04 planned · "
         "[contents](../../README.md#chapters) · [the chapter](../../course/05-load-balancer.ipynb)"
         " · 06–18 planned"
     )
@@ -185,14 +185,20 @@ def test_nav_line_names_the_planned_chapters_between() -> None:
 def test_a_chapter_made_ready_is_linked_and_its_neighbours_follow(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ready_03 = tuple(
-        Chapter(**{**ch.__dict__, "status": "ready"}) if ch.number == 3 else ch for ch in CHAPTERS
+    ready_04 = tuple(
+        Chapter(**{**ch.__dict__, "status": "ready"}) if ch.number == 4 else ch for ch in CHAPTERS
     )
-    monkeypatch.setattr(chapters, "CHAPTERS", ready_03)
-    assert chapters.nav_line(1).endswith("02 planned · [03 · database](03-database.ipynb) ›")
-    assert chapters.nav_line(5).startswith("‹ [03 · database](03-database.ipynb) · 04 planned · ")
-    assert "| 03 | [database](course/03-database.ipynb) |" in chapters.readme_table()
-    with pytest.raises(FileNotFoundError, match="chapter 03 is ready, but course/03-database"):
+    monkeypatch.setattr(chapters, "CHAPTERS", ready_04)
+    link = "[04 · scale up vs scale out](04-scale-up-vs-out.ipynb)"
+    assert chapters.nav_line(3).endswith(f"[contents](../README.md#chapters) · {link} ›")
+    assert chapters.nav_line(5).startswith(f"‹ {link} · [contents]")
+    assert (
+        "| 04 | [scale up vs scale out](course/04-scale-up-vs-out.ipynb) |"
+        in chapters.readme_table()
+    )
+    with pytest.raises(
+        FileNotFoundError, match="chapter 04 is ready, but course/04-scale-up-vs-out"
+    ):
         list(chapters.pages())
 
 

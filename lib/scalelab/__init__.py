@@ -9,6 +9,9 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
   (:class:`Balancer`, :class:`ServerView`, :class:`Direct`);
 * closed forms, :mod:`scalelab.theory`: ``queueing``;
 * chapters 00–01, :mod:`scalelab.capacity`: the utilisation sweep, the hockey stick, the panels;
+* chapter 03, :mod:`scalelab.database`: :func:`~scalelab.database.sample_db` (the video site in real
+  SQLite), query plans and work (``plan``, ``uses_index``, ``work``), and the app-and-database box
+  model (``Table``, ``query_time``, ``run``);
 * chapter 05, :mod:`scalelab.balancer`: :class:`RoundRobin`, :class:`Random`,
   :class:`LeastConnections`, :class:`WeightedRoundRobin`, :class:`HealthCheck`;
 * pictures, :mod:`scalelab.viz` (style, plots, diagrams, architecture, widgets), imported on demand so

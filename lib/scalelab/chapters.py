@@ -95,9 +95,9 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(2, "frontend-backend", "front end and back end", "planned", "다중 서버 (SPA)",
             "static files and API calls compete for one server · count requests per page, size "
             "each tier"),
-    Chapter(3, "database", "database", "planned", "데이터베이스",
-            "app and database on one box fight for RAM and CPU · pick a store per workload, SQL on "
-            "SQLite", "+ database", "db"),
+    Chapter(3, "database", "database", "ready", "데이터베이스",
+            "app and database on one box fight for RAM and CPU · SQL on SQLite, an index, pick a "
+            "store per workload", "+ database", "db"),
     Chapter(4, "scale-up-vs-out", "scale up vs scale out", "planned", "Scale Up vs Scale Out",
             "one big box costs more per unit and is a single point of failure · availability of N "
             "servers, cost"),

@@ -27,6 +27,32 @@ def single_server(down: bool = False) -> Figure:
     return draw([[users], [server]], "One server does everything", edges=[("users", "server")])
 
 
+def app_and_db(down: bool = False) -> Figure:
+    """Chapter 03, before: the application and its database on one box, sharing RAM and cores."""
+    users = Node("user", "users")
+    app = Node("server", "web + app", down=down, key="app")
+    db = Node("db", "database", down=down, key="db")
+    return draw(
+        [[users], [app], [db]],
+        "App and database on one box: they share its RAM and cores",
+        edges=[("users", "app"), ("app", "db")],
+        zones=(Zone("one server: shared RAM and cores", ("app", "db")),),
+    )
+
+
+def dedicated_db(db_down: bool = False) -> Figure:
+    """Chapter 03, after: the database on a server of its own, reached over the private network."""
+    users = Node("user", "users")
+    app = Node("server", "web + app", note="10.0.0.11", key="app")
+    db = Node("db", "database", down=db_down, note="10.0.0.21", key="db")
+    return draw(
+        [[users], [app], [db]],
+        "The database on its own server",
+        edges=[("users", "app"), ("app", "db")],
+        zones=(Zone(f"private network {PRIVATE_NET}", ("app", "db")),),
+    )
+
+
 def load_balanced(n_servers: int, down: frozenset[int] = frozenset()) -> Figure:
     """Chapter 05: users → the balancer's one public address → servers on a private network."""
     servers = [
@@ -45,6 +71,8 @@ def load_balanced(n_servers: int, down: frozenset[int] = frozenset()) -> Figure:
 #: Each step of the course and the function that draws it.
 STEPS: dict[str, Callable[..., Figure]] = {
     "single-server": single_server,
+    "app-and-db": app_and_db,
+    "database": dedicated_db,
     "load-balancer": load_balanced,
 }
 

@@ -1,0 +1,121 @@
+"""Chapter 03's control panel: table size, read/write mix, an index, RAM, one box or two.
+
+The static figure the chapter shows above the panel is :func:`box_figure` at :data:`DEFAULTS`, so the
+picture and the panel always start from the same settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, NullLocator
+
+from scalelab.database.box import (
+    LAYOUTS,
+    QUERIES_PER_REQUEST,
+    Table,
+    cache_gb,
+    capacity,
+    query_time,
+    run,
+)
+from scalelab.database.plots import STYLES
+from scalelab.viz.plots import target_band
+from scalelab.viz.style import COLORS, PERCENTILE_COLORS
+from scalelab.viz.widgets import ControlPanel, slider
+
+#: Requests per second arriving at the site in the panel.
+RATE = 800
+#: Seconds of traffic each setting simulates.
+DURATION = 10.0
+#: The table sizes the rows slider offers.
+ROWS = tuple(10**k for k in range(3, 8))
+
+#: Where the panel starts, and what the figure above it shows.
+DEFAULTS = {"rows": 10_000_000, "write_share": 0.1, "indexed": True, "ram_gb": 16}
+
+
+def box_figure(rows: int, write_share: float, indexed: bool, ram_gb: int) -> Figure:
+    """Left: one query's time against the table's size on each layout (the model). Right: what
+    :data:`RATE` requests/s saw, with the database on the app's box and on its own (simulated)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.84, bottom=0.34, wspace=0.25)  # fixed: fast
+    sizes = np.logspace(3, 7, 17).astype(int)
+    for layout, alpha in zip(LAYOUTS, (1.0, 0.45), strict=True):
+        cache = cache_gb(ram_gb, layout)
+        for label, with_index in zip(STYLES, (False, True), strict=True):
+            times = [query_time(Table(int(r), with_index), cache) for r in sizes]
+            left.plot(
+                sizes, np.array(times) * 1e3, STYLES[label], color=COLORS["db"], alpha=alpha,
+                label=f"{label}, {layout} ({cache:g} GB cache)",
+            )  # fmt: skip
+    table = Table(rows, indexed)
+    for layout, alpha in zip(LAYOUTS, (1.0, 0.45), strict=True):
+        now = query_time(table, cache_gb(ram_gb, layout)) * 1e3
+        left.plot([rows], [now], "o", color=COLORS["db"], alpha=alpha, ms=8)
+    left.set_xscale("log")
+    left.set_yscale("log")
+    for axis in (left.xaxis, left.yaxis):
+        axis.set_minor_locator(NullLocator())  # log axes' minor labels cost most of a redraw
+    left.set_xlabel("rows in the table (log scale); dots: this setting")
+    left.set_ylabel("one read (ms, log scale)")
+    left.set_title(f"One read, {ram_gb} GB of RAM per box")
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7)
+    names, p50, p99, caps = [], [], [], []
+    for k, layout in enumerate(LAYOUTS):
+        result = run(
+            layout, table, RATE, np.random.default_rng(3 + k), write_share, ram_gb,
+            duration=DURATION,
+        )  # fmt: skip
+        names.append(f"{layout}\nhit ratio {result.hit:.0%}")
+        p50.append(1000 * result.percentile(50))
+        p99.append(1000 * result.percentile(99))
+        caps.append(capacity(layout, table, write_share, ram_gb))
+    x = np.arange(len(names))
+    right.bar(x - 0.19, p50, 0.38, color=PERCENTILE_COLORS[50], label="p50")
+    right.bar(x + 0.19, p99, 0.38, color=PERCENTILE_COLORS[99], label="p99")
+    right.set_xticks(x, names)
+    right.set_yscale("log")
+    right.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    right.yaxis.set_minor_locator(NullLocator())
+    right.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
+    right.set_ylabel("latency (ms, log scale)")
+    target_band(right)
+    right.set_ylim(0.5 * min(p50), 2 * max(max(p99), 1000))
+    right.set_title(
+        f"Users' latency: capacity {caps[0]:,.0f}/s shared, {caps[1]:,.0f}/s dedicated",
+        fontsize=10,
+    )
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4, fontsize=7)
+    fig.suptitle(
+        f"{rows:,} rows, {'with' if indexed else 'without'} an index, {write_share:.0%} writes, "
+        f"{RATE} requests/s of {QUERIES_PER_REQUEST} queries each"
+    )
+    return fig
+
+
+def panel() -> ControlPanel:
+    """Chapter 03's panel, starting at :data:`DEFAULTS`."""
+    wide = {"description_width": "160px"}
+    controls = {
+        "rows": widgets.SelectionSlider(
+            options=list(ROWS),
+            value=DEFAULTS["rows"],
+            description="rows in the table",
+            continuous_update=False,
+            style=wide,
+            layout=widgets.Layout(width="420px"),
+        ),  # fmt: skip
+        "write_share": slider("share of writes", 0.0, 0.9, 0.1, DEFAULTS["write_share"]),
+        "indexed": widgets.Checkbox(value=DEFAULTS["indexed"], description="index on the column"),
+        "ram_gb": slider("RAM per box (GB)", 4, 64, 4, DEFAULTS["ram_gb"]),
+    }
+    return ControlPanel(box_figure, **controls)
+
+
+#: Every panel of this family, by the chapter that shows it (``make bench`` times them all).
+PANELS: dict[str, Callable[[], ControlPanel]] = {"03-database": panel}
