@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from scalelab.sim.fastloop import run_load_aware
 from scalelab.sim.faults import Outage, up_periods
 from scalelab.sim.result import DROPPED, LOST, NO_SERVER, OK, REFUSED, SimResult
 from scalelab.sim.route import Balancer, Direct, HealthSignal, ServerView
@@ -272,7 +273,10 @@ def simulate(
         start, departure = np.full(n, np.nan), np.full(n, np.nan)
         chosen = np.empty(n, dtype=np.int64)
         queues = [_Queue(s, p) for s, p in zip(servers, periods, strict=True)]
-        _event_loop(balancer, views, queues, workload, belief, status, start, departure, chosen)
+        if not run_load_aware(
+            balancer, servers, periods, belief, workload, status, start, departure, chosen
+        ):
+            _event_loop(balancer, views, queues, workload, belief, status, start, departure, chosen)
     else:
         chosen = _dispatch(balancer, views, workload.arrival, belief)
         # Requests grouped by server (arrival order kept within a group), served in place, then put
