@@ -1,11 +1,15 @@
 """The balancing strategies and health checks, call by call: each test kills mutants that
 ``make mutants`` found alive (ties, a fresh balancer used before reset, no healthy server)."""
 
+import math
+import os
+
 import numpy as np
 import pytest
 
 from scalelab import HealthCheck, LeastConnections, Random, RoundRobin, WeightedRoundRobin
-from scalelab.sim import Outage, ServerView
+from scalelab.sim import Outage, Server, ServerView, Workload, simulate
+from scalelab.sim.fastloop import run_load_aware
 
 
 def servers(n: int, down: tuple = (), active: tuple = (), weights: tuple = ()) -> list[ServerView]:
@@ -101,3 +105,93 @@ def test_health_checks_jump_over_quiet_time_instead_of_walking_every_probe() -> 
     assert events[0][0] == pytest.approx(week + 0.002) and events[1][0] == pytest.approx(
         week + 1.001
     )
+
+
+class PythonLeastConnections(LeastConnections):
+    """LeastConnections with its own choose (the same rule): it runs the engine's Python loop."""
+
+    def choose(self, servers: list[ServerView]) -> int | None:
+        return super().choose(servers)
+
+
+def random_scenario(rng: np.random.Generator) -> dict:
+    """A pool, a workload and faults chosen at random, with many ties by construction: on the grid,
+    times are multiples of 1/8 s (exact in binary), so departures meet arrivals to the bit."""
+    n = int(rng.integers(1, 7))
+    pool = [
+        Server(
+            workers=int(rng.integers(1, 4)),
+            speed=float(rng.choice([0.5, 1.0, 2.0])),
+            queue_limit=[None, 0, 2][int(rng.integers(3))],
+            weight=int(rng.integers(1, 4)),
+        )
+        for _ in range(n)
+    ]
+    count = int(rng.integers(50, 600))
+    on_grid = rng.random() < 0.5
+    if on_grid:  # ties in time and in active counts
+        arrival = np.cumsum(rng.integers(0, 3, count)) / 8
+        demand = rng.integers(1, 12, count) / 8
+    else:
+        gap = rng.exponential(1.0 / (n * rng.uniform(1, 12)), count)
+        arrival, demand = np.cumsum(gap), rng.exponential(0.12, count)
+    end = float(arrival[-1]) + 1
+    step = 1 / 8 if on_grid else 2.0**-40  # on the grid, crashes meet departures to the bit too
+
+    def at(t: float) -> float:
+        return round(t / step) * step
+
+    outages = []
+    for _ in range(int(rng.integers(0, 4))):
+        start = at(rng.uniform(0, end))
+        outages.append(Outage(int(rng.integers(n)), start, start + at(rng.uniform(0.5, end / 3))))
+    if rng.random() < 0.3:  # every server down at once: NO_SERVER once health checks see it
+        start = at(rng.uniform(0, end / 2))
+        outages += [Outage(i, start, start + at(end / 4 + 0.5)) for i in range(n)]
+    if rng.random() < 0.1:
+        outages.append(Outage(int(rng.integers(n)), at(rng.uniform(0, end))))  # never back
+    check = HealthCheck(
+        interval=float(rng.choice([0.25, 1.0])), fall=1, rise=int(rng.integers(1, 3))
+    )
+    return dict(
+        workload=Workload(arrival, demand, end),
+        servers=pool,
+        outages=outages,
+        health_check=check if rng.random() < 0.6 else None,
+    )
+
+
+def test_least_connections_fast_path_equals_the_python_loop_request_by_request() -> None:
+    rng = np.random.default_rng(8)
+    seen = np.zeros(5, dtype=int)
+    for _ in range(150):
+        scenario = random_scenario(rng)
+        fast = simulate(balancer=LeastConnections(), **scenario)
+        slow = simulate(balancer=PythonLeastConnections(), **scenario)
+        assert np.array_equal(fast.server, slow.server)
+        assert np.array_equal(fast.status, slow.status)
+        assert np.array_equal(fast.start, slow.start, equal_nan=True)
+        assert np.array_equal(fast.departure, slow.departure, equal_nan=True)
+        seen += np.bincount(fast.status, minlength=5)
+    assert (seen > 0).all(), seen  # every outcome met: OK, REFUSED, LOST, NO_SERVER, DROPPED
+
+
+@pytest.mark.skipif("MUTANT_UNDER_TEST" in os.environ, reason="mutmut's trampolines don't compile")
+def test_least_connections_takes_the_compiled_loop_and_a_changed_choose_does_not() -> None:
+    work = Workload(np.arange(4.0), np.ones(4), 4.0)
+    args = ([Server()] * 2, [[(0.0, math.inf)]] * 2, [], work)
+    for balancer, compiled in ((LeastConnections(), True), (PythonLeastConnections(), False)):
+        out = (np.zeros(4, np.int8), np.zeros(4), np.zeros(4), np.zeros(4, np.int64))
+        assert run_load_aware(balancer, *args, *out) is compiled
+    assert out[3].tolist() == [0, 0, 0, 0]  # the Python loop's job: left untouched
+
+
+def test_a_fast_path_numba_cannot_compile_warns_and_runs_the_python_loop() -> None:
+    class Odd(LeastConnections):
+        def load_kernel(self):
+            return (lambda active, healthy, weight, state: {"a": object()}), np.zeros(1, np.int64)
+
+    work = Workload(np.arange(6.0), np.full(6, 1.5), 6.0)
+    with pytest.warns(RuntimeWarning, match="does not compile"):
+        odd = simulate(work, [Server(), Server()], Odd())
+    assert odd.server.tolist() == simulate(work, [Server()] * 2, LeastConnections()).server.tolist()

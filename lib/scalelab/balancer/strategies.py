@@ -87,6 +87,21 @@ class Random(Balancer):
         return healthy[self._rng.integers(len(healthy), size=count)]
 
 
+def _least_connections_pick(
+    active: np.ndarray, healthy: np.ndarray, weight: np.ndarray, state: np.ndarray
+) -> int:
+    """``LeastConnections.choose`` over arrays, for the compiled loop; ``state[0]`` is ``_next``."""
+    n = len(active)
+    best, best_load = -1, 0
+    for step in range(n):
+        i = (state[0] + step) % n
+        if healthy[i] and (best == -1 or active[i] < best_load):
+            best, best_load = i, active[i]
+    if best != -1:
+        state[0] = best + 1
+    return best
+
+
 class LeastConnections(Balancer):
     """The healthy server with the fewest requests in flight; ties go round robin.
 
@@ -114,6 +129,15 @@ class LeastConnections(Balancer):
         if best is not None:
             self._next = best + 1
         return best
+
+    def load_kernel(self) -> tuple[object, np.ndarray] | None:
+        """The same rule for the engine's compiled loop (a subclass with its own ``choose``: None)."""
+        if (
+            type(self).choose is not LeastConnections.choose
+            or type(self).route is not Balancer.route
+        ):
+            return None
+        return _least_connections_pick, np.array([self._next], dtype=np.int64)
 
 
 class WeightedRoundRobin(Balancer):

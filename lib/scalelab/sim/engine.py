@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from scalelab.sim.fastloop import run_load_aware
 from scalelab.sim.faults import Outage, up_periods
 from scalelab.sim.result import (
     DROPPED,
@@ -361,7 +362,12 @@ def _pass_tier(
         chosen = np.empty(n, dtype=np.int64)
         queues = [_Queue(s, p) for s, p in zip(servers, periods, strict=True)]
         here = Workload(arrival, demand, duration)
-        _event_loop(router, views, queues, here, belief, status, start, departure, chosen, batch)
+        if _overrides_route(router) or not run_load_aware(
+            router, servers, periods, belief, here, status, start, departure, chosen
+        ):
+            _event_loop(
+                router, views, queues, here, belief, status, start, departure, chosen, batch
+            )
         return chosen, status, start, departure
     chosen = _dispatch(router, views, arrival, belief, batch)
     # Requests grouped by server (arrival order kept within a group), served in place, then put

@@ -4,7 +4,10 @@ The engine knows stations and routes, never a chapter's component by name (as Ci
 A router is a :class:`Balancer` subclass with one documented method, ``choose(servers)``; the library's
 strategies (:mod:`scalelab.balancer`) and a learner's own class are the same kind of object and run in the
 same simulator. Optional fast paths are declared here too: ``uses_load`` asks the engine to keep
-``ServerView.active`` up to date; ``assign_many(count, servers)`` makes ``count`` choices at once.
+``ServerView.active`` up to date; ``assign_many(count, servers)`` makes ``count`` choices at once;
+``load_kernel()`` hands a ``uses_load`` balancer's rule to the compiled loop
+(:mod:`scalelab.sim.fastloop`). A balancer without them runs one ``choose`` call per request, the same
+results, only slower.
 
 A router that needs to see the request itself (a read/write splitter sends writes to the primary, a shard
 router looks at the key) overrides ``route(request, servers)`` instead; it is given a :class:`RequestView`.
@@ -22,7 +25,7 @@ What the router believes about health comes from a :class:`HealthSignal`: anythi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -166,6 +169,20 @@ class Balancer:
         The default ignores the request and calls ``choose(servers)``; override one or the other.
         """
         return self.choose(servers)
+
+    def load_kernel(self) -> tuple[Callable[..., int], np.ndarray] | None:
+        """Optional fast path of a ``uses_load`` balancer: ``(pick, state)``, or ``None`` (the default).
+
+        The engine calls it after ``reset``. With ``None`` the run calls ``choose`` once per request.
+        Otherwise ``pick(active, healthy, weight, state) -> int`` must make exactly the choices
+        ``choose`` makes, returning -1 where ``choose`` returns ``None``: it gets one entry per server
+        (``active`` and ``weight`` int64 arrays, ``healthy`` a bool array) and ``state``, an int64
+        array that starts as the one returned here and that ``pick`` updates in place (its memory
+        between requests, e.g. where a rotation resumes). numba compiles ``pick``, so write it as plain
+        loops over those arrays (see ``LeastConnections``). The balancer's own attributes are not
+        updated by such a run. A subclass that changes ``choose`` or ``route`` must return ``None`` here.
+        """
+        return None
 
 
 class Direct(Balancer):
