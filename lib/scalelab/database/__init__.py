@@ -1,0 +1,20 @@
+"""The database family: the data tier behind the web servers.
+
+Chapter 06, replication (:mod:`~scalelab.database.replication`): one primary takes the writes,
+replicas serve the reads; the read/write routers and the failover rule plug into the engine as a
+:class:`~scalelab.sim.route.Balancer` and a :class:`~scalelab.sim.route.Promotion`.
+"""
+
+from scalelab.database.fixtures import nodes, read, routes, write
+from scalelab.database.replication import MostUpToDate, ReadWriteSplit, ReplicaRouter
+
+__all__ = [
+    # chapter 06, replication
+    "ReadWriteSplit",
+    "ReplicaRouter",
+    "MostUpToDate",
+    "nodes",
+    "read",
+    "write",
+    "routes",
+]
