@@ -5,7 +5,7 @@ replicas serve the reads; the read/write routers and the failover rule plug into
 :class:`~scalelab.sim.route.Balancer` and a :class:`~scalelab.sim.route.Promotion`.
 """
 
-from scalelab.database.fixtures import nodes, read, routes, write
+from scalelab.database.fixtures import nodes, read, routes, stream, write
 from scalelab.database.replication import MostUpToDate, ReadWriteSplit, ReplicaRouter
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "read",
     "write",
     "routes",
+    "stream",
 ]

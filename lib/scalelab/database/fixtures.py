@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from scalelab.check import time_limit
 from scalelab.sim.route import Balancer, RequestView, ServerView
 from scalelab.sim.workload import READ, WRITE
@@ -70,3 +72,34 @@ def routes(
     )
     with time_limit(seconds, message):
         return [router.route(r, servers) for r in requests]
+
+
+#: Step sizes, lags and settings are sums of powers of two, so that times land exactly on a
+#: ``delay`` or a ``max_lag`` edge often (floating point adds them without rounding).
+STEPS = (0.0, 0.125, 0.25, 0.5, 1.0)
+LAGS = (0.0, 0.125, 0.5, 1.0, 2.0, 8.0)
+
+
+def stream(rng: np.random.Generator, steps: int) -> list[tuple[RequestView, list[ServerView]]]:
+    """A random stream of ``steps`` (request, tier) pairs for testing a router against a reference.
+
+    Reads and writes (30 %) from sessions 1–3 or none; on a tier of 1–6 nodes whose health (each up
+    with probability 0.8), lags (from :data:`LAGS`) change on every request and whose primary moves,
+    or is missing, now and then. Each request gets a new list of new views.
+    """
+    n = int(rng.integers(1, 7))
+    times = np.cumsum(rng.choice(STEPS, size=steps)).tolist()
+    moves = (rng.random(steps) < 0.05).tolist()
+    primaries = rng.integers(-1, n, size=steps).tolist()
+    lags = rng.choice(LAGS, size=(steps, n)).tolist()
+    healthy = (rng.random((steps, n)) < 0.8).tolist()
+    sessions = rng.integers(0, 4, size=steps).tolist()
+    writes = (rng.random(steps) < 0.3).tolist()
+    primary, pairs = 0, []
+    for k in range(steps):
+        if moves[k]:
+            primary = primaries[k]
+        make = write if writes[k] else read
+        tier = nodes(lags[k], healthy[k], primary=None if primary < 0 else primary)
+        pairs.append((make(times[k], sessions[k] or None, k), tier))
+    return pairs
