@@ -214,3 +214,29 @@ def test_utilisation_splits_reads_over_replicas_and_copies_writes_to_each() -> N
         theory.utilisation(900, 100, -1, 0.001, 0.002, 0.001)
     with pytest.raises(ValueError, match="apply_time must be a number of seconds"):
         theory.utilisation(900, 100, 1, 0.001, 0.002, -1)
+
+
+# --- failover in the engine ----------------------------------------------------------------
+
+
+def test_failover_loses_the_writes_the_promoted_replica_had_not_applied_at_the_crash() -> None:
+    """Lost writes depend on when the primary crashed, not on when it comes back."""
+    from scalelab.balancer import HealthCheck
+    from scalelab.sim import Outage, Replication, Server, Tier, Topology, poisson, with_writes
+
+    rng = np.random.default_rng(3)
+    traffic = with_writes(poisson(200, 40, 0.002, rng), 0.2, rng)
+    lost = []
+    for end in (32.0, 39.0):  # detected after about 6 s, promoted 2 s later
+        tier = Tier(
+            "db",
+            [Server(name="primary"), Server(name="replica-1")],
+            router=ReadWriteSplit(),
+            replication=Replication(mean_lag=1.0, promote=MostUpToDate(), failover_after=2.0),
+        )
+        topology = Topology(
+            [tier], outages={"db": [Outage(0, 20.0, end)]}, health_checks={"db": HealthCheck()}
+        )
+        lost.append(topology.run(traffic, rng=np.random.default_rng(4)).lost_writes)
+    # About 40 writes/s × 1 s of lag were committed on the primary and not yet on the replica.
+    assert lost[0] == lost[1] and 10 < lost[0] < 200, lost

@@ -740,7 +740,7 @@ class _Replicated:
             old = primary
             if queues[old]._locate(at) or rep.promote is None:
                 return
-            crash = max((hi for lo, hi in _downs(periods[old]) if lo <= at), default=at)
+            crash = max((lo for lo, hi in _downs(periods[old]) if lo <= at), default=at)
             for j in range(m):
                 if j != old:
                     flush(j, at)
