@@ -18,7 +18,7 @@ from scalelab import chapters
 LIB = Path(scalelab.__file__).parent
 ROOT = LIB.parents[1]
 STACKS = ("matplotlib", "ipywidgets", "nbgrader")
-FAMILIES = ("capacity", "balancer")  # grows with the chapters: database, cache, …
+FAMILIES = ("capacity", "balancer", "database")  # grows with the chapters: database, cache, …
 FAMILIES_PREFIXES = tuple(f"scalelab.{f}" for f in FAMILIES)
 
 

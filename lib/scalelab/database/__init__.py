@@ -6,13 +6,19 @@ replicas serve the reads; the read/write routers and the failover rule plug into
 """
 
 from scalelab.database.fixtures import nodes, read, routes, stream, write
-from scalelab.database.replication import MostUpToDate, ReadWriteSplit, ReplicaRouter
+from scalelab.database.replication import (
+    FailureDetector,
+    MostUpToDate,
+    ReadWriteSplit,
+    ReplicaRouter,
+)
 
 __all__ = [
     # chapter 06, replication
     "ReadWriteSplit",
     "ReplicaRouter",
     "MostUpToDate",
+    "FailureDetector",
     "nodes",
     "read",
     "write",

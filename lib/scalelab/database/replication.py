@@ -38,6 +38,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from scalelab.sim.faults import Outage
 from scalelab.sim.route import Balancer, Promotion, RequestView, ServerView
 
 
@@ -148,3 +149,28 @@ class MostUpToDate(Promotion):
             if r.healthy and (best is None or (-r.applied, r.index) < (-best.applied, best.index)):
                 best = r
         return None if best is None else best.index
+
+
+class FailureDetector:
+    """What tells a database tier's router that a node died or came back: ``after`` seconds later.
+
+    A replication manager watches its nodes and declares one dead after a timeout, which is what this
+    models (a fixed delay rather than probes on a timer; chapter 05's ``HealthCheck`` does those). It is
+    a :class:`~scalelab.sim.route.HealthSignal`: ``Topology(..., health_checks={"db": FailureDetector(6)})``.
+    """
+
+    def __init__(self, after: float = 6.0) -> None:
+        if isinstance(after, bool) or not isinstance(after, int | float) or not after >= 0:
+            raise ValueError(f"after must be a number of seconds of 0 or more, got {after!r}")
+        self.after = after
+
+    def transitions(self, outages: Sequence[Outage]) -> list[tuple[float, int, bool]]:
+        """``(time, server, healthy)``: each outage noticed ``after`` s after it starts and ends."""
+        events = []
+        for o in outages:
+            if o.end - o.start > self.after:  # a blip shorter than the timeout goes unnoticed
+                events += [
+                    (o.start + self.after, o.server, False),
+                    (o.end + self.after, o.server, True),
+                ]
+        return sorted(events)
