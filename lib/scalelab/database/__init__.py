@@ -11,6 +11,7 @@ from scalelab.database.replication import (
     MostUpToDate,
     ReadWriteSplit,
     ReplicaRouter,
+    own_stale_reads,
 )
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "ReplicaRouter",
     "MostUpToDate",
     "FailureDetector",
+    "own_stale_reads",
     "nodes",
     "read",
     "write",

@@ -11,13 +11,13 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from scalelab.database.plots import replication_dashboard
 from scalelab.database.replication import (
     FailureDetector,
     MostUpToDate,
     ReadWriteSplit,
     ReplicaRouter,
 )
-from scalelab.database.replication_plots import replication_dashboard
 from scalelab.sim import (
     Outage,
     Replication,

@@ -174,3 +174,20 @@ class FailureDetector:
                     (o.end + self.after, o.server, True),
                 ]
         return sorted(events)
+
+
+def own_stale_reads(result, within: float = 2.0) -> int:  # noqa: ANN001 (a PathResult)
+    """Stale reads of a key that the same session had written less than ``within`` seconds before:
+    the user who just saved something and is shown the old value (what read-your-writes prevents)."""
+    w = result.workload
+    if w.session is None or w.keys is None:
+        return 0
+    writes = np.flatnonzero(w.writes & result.ok)
+    count = 0
+    for k in np.flatnonzero(result.stale & result.ok):
+        earlier = writes[
+            (w.arrival[writes] < w.arrival[k]) & (w.arrival[writes] >= w.arrival[k] - within)
+        ]
+        if np.any((w.session[earlier] == w.session[k]) & (w.keys[earlier] == w.keys[k])):
+            count += 1
+    return count

@@ -1,4 +1,7 @@
-"""Chapter 06's own figure: what reads and writes saw on a replicated database, and each node's load."""
+"""The database family's own figures.
+
+Chapter 06: what reads and writes saw on a replicated database, and each node's load.
+"""
 
 from __future__ import annotations
 
