@@ -60,6 +60,7 @@ def replication_dashboard(
     if kill_at is not None:
         left.axvline(kill_at, color=COLORS["down"], lw=3, label="primary dies")
     left.set_yscale("log")
+    left.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     target_band(left)
     left.set_xlabel("time (s)")
     left.set_ylabel("p99 latency (ms, log scale)")
