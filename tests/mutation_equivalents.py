@@ -21,4 +21,28 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "so it returns None all the same"
         ),
     },
+    "06-replication": {
+        "split-answer L7: 'self.turn' → 'type(self).turn'": (
+            "every __init__ writes the same 0 to the class, and route rebinds turn on the instance "
+            "before any other read, so each router still starts at 0 and keeps its own turn"
+        ),
+        "fresh-answer L9: 'self.turn' → 'type(self).turn'": (
+            "every __init__ writes the same 0 to the class, and route rebinds turn on the instance "
+            "before any other read, so each router still starts at 0 and keeps its own turn"
+        ),
+        "split-answer L20: 'range(n)' → 'range(n + 1)'": (
+            "the extra step n looks at (turn + n) % n, the node step 0 already found unusable, "
+            "so it falls through to the primary all the same"
+        ),
+        "fresh-answer L28: 'range(n)' → 'range(n + 1)'": (
+            "the extra step n looks at (turn + n) % n, the node step 0 already found unusable, "
+            "so it falls through to the primary all the same"
+        ),
+        "split-answer L16: 'break' removed": (
+            "a tier has at most one primary, so the last healthy primary found is the first"
+        ),
+        "fresh-answer L19: 'break' removed": (
+            "a tier has at most one primary, so the last healthy primary found is the first"
+        ),
+    },
 }

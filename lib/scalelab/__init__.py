@@ -14,6 +14,8 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
   model (``Table``, ``query_time``, ``run``);
 * chapter 05, :mod:`scalelab.balancer`: :class:`RoundRobin`, :class:`Random`,
   :class:`LeastConnections`, :class:`WeightedRoundRobin`, :class:`HealthCheck`;
+* chapter 06, :mod:`scalelab.database`: :class:`~scalelab.database.ReadWriteSplit`,
+  :class:`~scalelab.database.ReplicaRouter`, :class:`~scalelab.database.MostUpToDate`;
 * pictures, :mod:`scalelab.viz` (style, plots, diagrams, architecture, widgets), imported on demand so
   that ``import scalelab`` needs no plotting stack;
 * the learner's assertions, :mod:`scalelab.check`.

@@ -104,7 +104,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(5, "load-balancer", "load balancer", "ready", "로드 밸런서",
             "one server dies and users see errors · round-robin and health-aware balancers",
             "+ load\nbalancer", "lb"),
-    Chapter(6, "replication", "replication", "planned", "데이터베이스 다중화",
+    Chapter(6, "replication", "replication", "ready", "데이터베이스 다중화",
             "reads swamp one database; the primary dies · read/write router with failover",
             "+ replicas", "db"),
     Chapter(7, "cache", "cache", "planned", "캐시 (In-Memory)",

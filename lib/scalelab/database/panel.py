@@ -1,4 +1,5 @@
-"""Chapter 03's control panel: table size, read/write mix, an index, RAM, one box or two.
+"""The database family's panels. Chapter 03's is here: table size, read/write mix, an index, RAM,
+one box or two; chapter 06's (replicas, lag, a dead primary) is in :mod:`.replication_panel`.
 
 The static figure the chapter shows above the panel is :func:`box_figure` at :data:`DEFAULTS`, so the
 picture and the panel always start from the same settings.
@@ -14,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullLocator
 
+from scalelab.database import replication_panel
 from scalelab.database.box import (
     LAYOUTS,
     QUERIES_PER_REQUEST,
@@ -118,4 +120,7 @@ def panel() -> ControlPanel:
 
 
 #: Every panel of this family, by the chapter that shows it (``make bench`` times them all).
-PANELS: dict[str, Callable[[], ControlPanel]] = {"03-database": panel}
+PANELS: dict[str, Callable[[], ControlPanel]] = {
+    "03-database": panel,
+    "06-replication": replication_panel.panel,
+}

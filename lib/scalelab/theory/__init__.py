@@ -1,5 +1,6 @@
-"""Closed forms the simulator is tested against, and that the chapters quote (queueing theory)."""
+"""Closed forms the simulator is tested against, and that the chapters quote (queueing theory,
+replication)."""
 
-from scalelab.theory import queueing
+from scalelab.theory import queueing, replication
 
-__all__ = ["queueing"]
+__all__ = ["queueing", "replication"]

@@ -68,12 +68,42 @@ def load_balanced(n_servers: int, down: frozenset[int] = frozenset()) -> Figure:
     )
 
 
+def replicated(
+    n_replicas: int = 3, n_servers: int = 4, primary_down: bool = False, promoted: int | None = None
+) -> Figure:
+    """Chapter 06: the web servers write to one primary database and read from its replicas."""
+    servers = [Node("server", f"web-{i + 1}") for i in range(n_servers)]
+    primary = Node("db", "primary", down=primary_down, note="writes", key="primary")
+    replicas = [
+        Node(
+            "db",
+            f"replica-{i}",
+            note="new primary" if promoted == i else "reads",
+            key=f"replica-{i}",
+        )
+        for i in range(1, n_replicas + 1)
+    ]
+    balancer = Node("lb", "load\nbalancer", note=PUBLIC_IP, key="lb")
+    edges = [("users", "lb")] + [("lb", s.name) for s in servers]
+    edges += [(s.name, "primary") for s in servers[:1]] + [
+        (servers[-1].name, r.name) for r in replicas
+    ]
+    edges += [("primary", r.name) for r in replicas]
+    return draw(
+        [[Node("user", "users")], [balancer], servers, [primary], replicas],
+        "Writes go to the primary, which copies them to the replicas; reads go to the replicas",
+        edges=edges,
+        zones=(Zone(f"private network {PRIVATE_NET}", tuple(s.name for s in servers)),),
+    )
+
+
 #: Each step of the course and the function that draws it.
 STEPS: dict[str, Callable[..., Figure]] = {
     "single-server": single_server,
     "app-and-db": app_and_db,
     "database": dedicated_db,
     "load-balancer": load_balanced,
+    "replication": replicated,
 }
 
 
