@@ -475,7 +475,10 @@ def run_topology(
                 router, servers, periods, belief, views, arrival, demand, batch, workload.duration
             )
         else:
-            run = _Replicated(tier, router, periods, belief, views, arrival, demand, batch, rng)
+            horizon = workload.start + workload.duration
+            run = _Replicated(
+                tier, router, periods, belief, views, arrival, demand, batch, rng, horizon
+            )
             chosen, st, start, departure = run.chosen, run.status, run.start, run.departure
             lost_writes += run.lost
             apply_busy[i] = run.apply_busy
@@ -567,8 +570,10 @@ class _Replicated:
         demand: np.ndarray,
         batch: _Batch,
         rng: np.random.Generator,
+        horizon: float = math.inf,
     ) -> None:
         self.tier, self.rep = tier, tier.replication
+        self.horizon = horizon  # applying counts as busy time up to the end of the run
         self.servers, self.periods, self.views = tier.servers, periods, views
         self.batch = batch
         m, n = len(tier.servers), len(arrival)
@@ -670,7 +675,8 @@ class _Replicated:
             self.status[reads], self.start[reads], self.departure[reads] = st[r], s[r], d[r]
             if len(applies):
                 self.visible[j] = np.maximum.accumulate(d[a])
-                self.apply_busy[j] = float(np.sum(d[a] - s[a]))
+                end = self.horizon
+                self.apply_busy[j] = float(np.sum(np.minimum(d[a], end) - np.minimum(s[a], end)))
 
     def _keys(self, rows: np.ndarray) -> np.ndarray:
         keys = self.batch.key
@@ -732,7 +738,7 @@ class _Replicated:
                     if math.isfinite(again):
                         heapq.heappush(heap, (again, p))
                     continue
-                self.apply_busy[j] += d - s
+                self.apply_busy[j] += min(d, self.horizon) - min(s, self.horizon)
                 v = max(d, done_at[j][-1]) if done_at[j] else d
                 visible[j][p] = v
                 done_at[j].append(v)
