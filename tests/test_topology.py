@@ -416,3 +416,19 @@ def test_a_read_sees_the_data_when_it_is_served_not_when_it_arrives():
     result = Topology([tier]).run(w, rng=rng(1))
     assert result.tier_start[0, -1] > 0.99  # it waited for the backlog
     assert not result.stale[-1]
+
+
+def test_each_request_reports_its_path_wait_and_service_per_tier():
+    w = with_keys(poisson(100, 30, 0.002, rng(1)), 100, 0.0, rng(2))
+    result = cached_path(EvenKeysHit()).run(w, rng=rng(3))
+    hit = int(np.flatnonzero(w.keys % 2 == 0)[0])
+    miss = int(np.flatnonzero(w.keys % 2 == 1)[0])
+    assert list(result.path(hit)) == ["web", "cache"]
+    assert result.path(miss) == {
+        "web": "web-1" if miss % 2 == 0 else "web-2",
+        "cache": "cache",
+        "db": "db",
+    }
+    total = np.nansum(result.wait[:, miss] + result.service[:, miss])
+    assert total == pytest.approx(result.latency[miss])  # the tiers' waits and services add up
+    assert (result.wait[~np.isnan(result.wait)] >= 0).all()

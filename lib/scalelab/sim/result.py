@@ -266,6 +266,26 @@ class PathResult:
         out[ok] = self.tier_departure[self.answered_by[ok], np.flatnonzero(ok)]
         return out
 
+    @property
+    def wait(self) -> np.ndarray:
+        """Seconds each request waited in line at each tier, ``[tier, request]``; NaN where it was not
+        served there."""
+        return self.tier_start - self.tier_arrival
+
+    @property
+    def service(self) -> np.ndarray:
+        """Seconds each request was served at each tier, ``[tier, request]``; NaN where it was not."""
+        return self.tier_departure - self.tier_start
+
+    def path(self, request: int) -> dict[str, str]:
+        """Where request number ``request`` went: tier name → station name (tiers it reached)."""
+        out = {}
+        for i, tier in enumerate(self.topology.tiers):  # type: ignore[attr-defined]
+            if self.tier_status[i, request] >= 0:
+                j = self.node[i, request]
+                out[tier.name] = tier.servers[j].name if j >= 0 else "none"
+        return out
+
     @cached_property
     def end_to_end(self) -> SimResult:
         """The whole path seen as one station: percentiles, errors and ``over_time`` of the path."""
