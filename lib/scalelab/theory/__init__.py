@@ -1,5 +1,5 @@
-"""Closed forms the simulator is tested against, and that the chapters quote (queueing theory)."""
+"""Closed forms the simulator is tested against, and that the chapters quote (queueing, caching)."""
 
-from scalelab.theory import queueing
+from scalelab.theory import caching, queueing
 
-__all__ = ["queueing"]
+__all__ = ["caching", "queueing"]
