@@ -4,8 +4,9 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
 
 * the engine, :mod:`scalelab.sim`: :func:`simulate`, :class:`Server`, :func:`pool`, :class:`Outage`,
   :class:`SimResult` and the request outcomes (:class:`Outcome`: OK, REFUSED, LOST, NO_SERVER,
-  DROPPED), workloads (:func:`poisson` …), and the router every balancer subclasses (:class:`Balancer`,
-  :class:`ServerView`, :class:`Direct`);
+  DROPPED, READ_ONLY); paths across tiers (:class:`Topology` of :class:`Tier`, :class:`Replication`,
+  :class:`PathResult`), workloads (:func:`poisson` …), and the router every balancer subclasses
+  (:class:`Balancer`, :class:`ServerView`, :class:`Direct`);
 * closed forms, :mod:`scalelab.theory`: ``queueing``;
 * chapters 00–01, :mod:`scalelab.capacity`: the utilisation sweep, the hockey stick, the panels;
 * chapter 05, :mod:`scalelab.balancer`: :class:`RoundRobin`, :class:`Random`,
@@ -33,14 +34,19 @@ from scalelab.sim import (
     LOST,
     NO_SERVER,
     OK,
+    READ_ONLY,
     REFUSED,
     Balancer,
     Direct,
     Outage,
     Outcome,
+    PathResult,
+    Replication,
     Server,
     ServerView,
     SimResult,
+    Tier,
+    Topology,
     poisson,
     pool,
     simulate,
@@ -69,6 +75,11 @@ __all__ = [
     "LOST",
     "NO_SERVER",
     "DROPPED",
+    "READ_ONLY",
+    "Topology",
+    "Tier",
+    "Replication",
+    "PathResult",
 ]
 
 # Where the modules of the flat layout went: ``from scalelab import plots`` still works.

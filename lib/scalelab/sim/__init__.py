@@ -1,12 +1,24 @@
 """The engine and its vocabulary: seeded workloads and servers in, per-request outcomes out.
 
 Imports no component family: a balancer, a cache or a shard router is a :class:`Balancer`-style
-subclass handed to :func:`simulate`, never a name the engine knows.
+subclass (or a :class:`Stage`, a :class:`Promotion`) handed to :func:`simulate` or to a :class:`Tier` of a
+:class:`Topology`, never a name the engine knows.
 """
 
-from scalelab.sim.engine import simulate
+from scalelab.sim.engine import run_topology, simulate
 from scalelab.sim.faults import Outage, up_periods
-from scalelab.sim.result import DROPPED, LOST, NO_SERVER, OK, REFUSED, STATUS, Outcome, SimResult
+from scalelab.sim.result import (
+    DROPPED,
+    LOST,
+    NO_SERVER,
+    OK,
+    READ_ONLY,
+    REFUSED,
+    STATUS,
+    Outcome,
+    PathResult,
+    SimResult,
+)
 from scalelab.sim.route import (
     Balancer,
     Direct,
@@ -17,6 +29,7 @@ from scalelab.sim.route import (
     Stage,
 )
 from scalelab.sim.server import Server, pool
+from scalelab.sim.topology import Replication, Tier, Topology
 from scalelab.sim.workload import (
     READ,
     WRITE,
@@ -33,6 +46,12 @@ from scalelab.sim.workload import (
 
 __all__ = [
     "simulate",
+    "run_topology",
+    "Topology",
+    "Tier",
+    "Replication",
+    "PathResult",
+    "READ_ONLY",
     "Outage",
     "up_periods",
     "SimResult",

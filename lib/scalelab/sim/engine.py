@@ -15,6 +15,7 @@ arrival, so it runs the plain event loop.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Sequence
@@ -22,10 +23,27 @@ from collections.abc import Sequence
 import numpy as np
 
 from scalelab.sim.faults import Outage, up_periods
-from scalelab.sim.result import DROPPED, LOST, NO_SERVER, OK, REFUSED, SimResult
-from scalelab.sim.route import Balancer, Direct, HealthSignal, ServerView
+from scalelab.sim.result import (
+    DROPPED,
+    LOST,
+    NO_SERVER,
+    OK,
+    READ_ONLY,
+    REFUSED,
+    PathResult,
+    SimResult,
+)
+from scalelab.sim.route import (
+    Balancer,
+    Direct,
+    HealthSignal,
+    RequestView,
+    ServerView,
+    Stage,
+)
 from scalelab.sim.server import Server
-from scalelab.sim.workload import Workload
+from scalelab.sim.topology import Tier, Topology
+from scalelab.sim.workload import WRITE, Workload, _demands
 
 
 class _Queue:
@@ -137,25 +155,75 @@ def _check_choices(picks: np.ndarray, n: int) -> np.ndarray:
     return picks
 
 
+class _Batch:
+    """The requests in hand at one tier, in the order they reach it (what ``route`` may look at)."""
+
+    __slots__ = ("index", "time", "kind", "key", "session")
+
+    def __init__(
+        self,
+        index: np.ndarray,
+        time: np.ndarray,
+        kind: np.ndarray,
+        key: np.ndarray | None,
+        session: np.ndarray | None,
+    ) -> None:
+        self.index, self.time, self.kind, self.key, self.session = index, time, kind, key, session
+
+    def view(self, k: int) -> RequestView:
+        return RequestView(
+            int(self.index[k]),
+            float(self.time[k]),
+            None if self.key is None else int(self.key[k]),
+            int(self.kind[k]),
+            None if self.session is None else int(self.session[k]),
+        )
+
+
+def _overrides_route(router: object) -> bool:
+    """True if the router looks at the request (it defines its own ``route``)."""
+    route = getattr(type(router), "route", None)
+    return route is not None and route is not Balancer.route
+
+
 def _dispatch(
     balancer: Balancer,
     views: list[ServerView],
     arrival: np.ndarray,
     belief: list[tuple[float, int, bool]],
+    batch: _Batch | None = None,
 ) -> np.ndarray:
     """The server chosen for every request (-1: none), honouring health-check changes in time order."""
     n = len(views)
     chosen = np.empty(len(arrival), dtype=np.int64)
+    route_many = getattr(balancer, "route_many", None) if batch is not None else None
     assign_many = getattr(balancer, "assign_many", None)
+    sees_request = batch is not None and _overrides_route(balancer)
 
     def run(lo: int, hi: int) -> None:
         if hi <= lo:
             return
-        if assign_many is not None:
+        if route_many is not None:
+            b = batch
+            picks = route_many(
+                b.time[lo:hi],
+                None if b.key is None else b.key[lo:hi],
+                b.kind[lo:hi],
+                None if b.session is None else b.session[lo:hi],
+                views,
+            )
+            chosen[lo:hi] = _check_choices(np.asarray(picks), n)
+            return
+        if assign_many is not None and not sees_request:
             chosen[lo:hi] = assign_many(hi - lo, views)
             return
-        choose = balancer.choose
-        answers = [-1 if p is None else p for p in (choose(views) for _ in range(hi - lo))]
+        if sees_request:
+            route = balancer.route
+            answers = [route(batch.view(k), views) for k in range(lo, hi)]
+        else:
+            choose = balancer.choose
+            answers = [choose(views) for _ in range(hi - lo)]
+        answers = [-1 if p is None else p for p in answers]
         try:
             values = np.array(answers)
         except (TypeError, ValueError):
@@ -184,9 +252,11 @@ def _event_loop(
     start: np.ndarray,
     departure: np.ndarray,
     chosen: np.ndarray,
+    batch: _Batch | None = None,
 ) -> None:
     """One request at a time, with each server's load visible to the balancer."""
     n, b = len(views), 0
+    sees_request = batch is not None and _overrides_route(balancer)
     for k, (t, demand) in enumerate(
         zip(workload.arrival.tolist(), workload.demand.tolist(), strict=True)
     ):
@@ -195,7 +265,7 @@ def _event_loop(
             b += 1
         for view, queue in zip(views, queues, strict=True):
             view._active = queue.in_system(t)
-        pick = balancer.choose(views)
+        pick = balancer.route(batch.view(k), views) if sees_request else balancer.choose(views)
         if pick is None:
             chosen[k], status[k] = -1, NO_SERVER
             continue
@@ -261,39 +331,503 @@ def simulate(
             f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(5), got {rng!r}"
         )
 
-    periods = [up_periods(outages, i) for i in range(len(servers))]
-    belief = health_check.transitions(outages) if health_check else []
-    views = [ServerView(i, s.name, s.weight) for i, s in enumerate(servers)]
-    balancer.reset(len(servers), rng)
+    topology = Topology(
+        [Tier("servers", servers, balancer)],
+        outages={"servers": list(outages)},
+        health_checks={"servers": health_check} if health_check else {},
+    )
+    run = run_topology(topology, workload, rng)
+    return SimResult(
+        workload, servers, run.node[0], run.tier_status[0], run.tier_start[0], run.tier_departure[0]
+    )
 
-    n = len(workload)
-    if getattr(balancer, "uses_load", False):
+
+def _pass_tier(
+    router: Balancer,
+    servers: list[Server],
+    periods: list[list[tuple[float, float]]],
+    belief: list[tuple[float, int, bool]],
+    views: list[ServerView],
+    arrival: np.ndarray,
+    demand: np.ndarray,
+    batch: _Batch,
+    duration: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Route and serve one tier's requests (arrival order); (chosen, status, start, departure)."""
+    n = len(arrival)
+    if getattr(router, "uses_load", False):
         status = np.full(n, NO_SERVER, dtype=np.int8)
         start, departure = np.full(n, np.nan), np.full(n, np.nan)
         chosen = np.empty(n, dtype=np.int64)
         queues = [_Queue(s, p) for s, p in zip(servers, periods, strict=True)]
-        _event_loop(balancer, views, queues, workload, belief, status, start, departure, chosen)
-    else:
-        chosen = _dispatch(balancer, views, workload.arrival, belief)
-        # Requests grouped by server (arrival order kept within a group), served in place, then put
-        # back in arrival order in one move: one gather and one scatter per array for the whole run.
-        order = np.argsort(chosen, kind="stable")
-        bounds = np.searchsorted(chosen[order], np.arange(len(servers) + 1))
-        arrival, demand = workload.arrival[order], workload.demand[order]
-        by_status = np.full(n, REFUSED, dtype=np.int8)  # until an up period of its server takes it
-        by_status[: bounds[0]] = NO_SERVER
-        by_start, by_departure = np.full(n, np.nan), np.full(n, np.nan)
-        for i, server in enumerate(servers):
-            lo, hi = bounds[i], bounds[i + 1]
-            _serve(
-                server,
-                periods[i],
-                arrival[lo:hi],
-                demand[lo:hi],
-                by_status[lo:hi],
-                by_start[lo:hi],
-                by_departure[lo:hi],
+        here = Workload(arrival, demand, duration)
+        _event_loop(router, views, queues, here, belief, status, start, departure, chosen, batch)
+        return chosen, status, start, departure
+    chosen = _dispatch(router, views, arrival, belief, batch)
+    # Requests grouped by server (arrival order kept within a group), served in place, then put
+    # back in arrival order in one move: one gather and one scatter per array for the whole run.
+    order = np.argsort(chosen, kind="stable")
+    bounds = np.searchsorted(chosen[order], np.arange(len(servers) + 1))
+    by_arrival, by_demand = arrival[order], demand[order]
+    by_status = np.full(n, REFUSED, dtype=np.int8)  # until an up period of its server takes it
+    by_status[: bounds[0]] = NO_SERVER
+    by_start, by_departure = np.full(n, np.nan), np.full(n, np.nan)
+    for i, server in enumerate(servers):
+        lo, hi = bounds[i], bounds[i + 1]
+        _serve(
+            server,
+            periods[i],
+            by_arrival[lo:hi],
+            by_demand[lo:hi],
+            by_status[lo:hi],
+            by_start[lo:hi],
+            by_departure[lo:hi],
+        )
+    status, start, departure = np.empty_like(by_status), np.empty(n), np.empty(n)
+    status[order], start[order], departure[order] = by_status, by_start, by_departure
+    return chosen, status, start, departure
+
+
+def _tier_demand(
+    tier: Tier, first: bool, workload: Workload, rng: np.random.Generator
+) -> np.ndarray:
+    """Seconds of work at ``tier`` for every request of the workload (drawn whether or not it comes)."""
+    n = len(workload)
+    if tier.cpu_time is None:
+        return workload.demand
+    if isinstance(tier.cpu_time, np.ndarray):
+        if tier.cpu_time.shape != (n,):
+            raise ValueError(
+                f"tier {tier.name!r}: cpu_time as an array needs one value per request "
+                f"({n}), got shape {tier.cpu_time.shape}"
             )
-        status, start, departure = np.empty_like(by_status), np.empty(n), np.empty(n)
-        status[order], start[order], departure[order] = by_status, by_start, by_departure
-    return SimResult(workload, servers, chosen, status, start, departure)
+        return tier.cpu_time.astype(float)
+    return _demands(n, tier.cpu_time, tier.service, rng)
+
+
+def _checked_rng(rng: np.random.Generator | None) -> np.random.Generator:
+    if rng is None:
+        return np.random.default_rng(0)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(5), got {rng!r}"
+        )
+    return rng
+
+
+def run_topology(
+    topology: Topology, workload: Workload, rng: np.random.Generator | None = None
+) -> PathResult:
+    """Send every request along ``topology``'s tiers; see :meth:`Topology.run`."""
+    if not isinstance(workload, Workload):
+        raise TypeError(
+            f"workload must be a Workload (e.g. scalelab.sim.poisson(...)), got {type(workload).__name__}"
+        )
+    rng = _checked_rng(rng)
+    tiers = topology.tiers
+    n, count = len(workload), len(tiers)
+    node = np.full((count, n), -1, dtype=np.int64)
+    tier_status = np.full((count, n), -1, dtype=np.int8)
+    tier_arrival = np.full((count, n), np.nan)
+    tier_start = np.full((count, n), np.nan)
+    tier_departure = np.full((count, n), np.nan)
+    status = np.full(n, NO_SERVER, dtype=np.int8)
+    answered_by = np.full(n, -1, dtype=np.int64)
+    stale = np.zeros(n, dtype=bool)
+    kinds = workload.kind if workload.kind is not None else np.zeros(n, dtype=np.int8)
+    lost_writes, apply_busy = 0, {}
+
+    going = np.arange(n)
+    arrives = workload.arrival
+    for i, tier in enumerate(tiers):
+        demand_all = _tier_demand(tier, i == 0, workload, rng)
+        if not len(going):
+            break
+        order = np.argsort(arrives, kind="stable")
+        idx, arrival = going[order], arrives[order]
+        servers = tier.servers
+        outages = list(topology.outages.get(tier.name, ()))
+        periods = [up_periods(outages, j) for j in range(len(servers))]
+        health = topology.health_checks.get(tier.name)
+        belief = health.transitions(outages) if health else []
+        router = tier.router if tier.router is not None else Direct()
+        views = [ServerView(j, s.name, s.weight) for j, s in enumerate(servers)]
+        router.reset(len(servers), rng)
+        batch = _Batch(
+            idx,
+            arrival,
+            kinds[idx],
+            None if workload.keys is None else workload.keys[idx],
+            None if workload.session is None else workload.session[idx],
+        )
+        demand = demand_all[idx]
+        if tier.replication is None:
+            chosen, st, start, departure = _pass_tier(
+                router, servers, periods, belief, views, arrival, demand, batch, workload.duration
+            )
+        else:
+            run = _Replicated(tier, router, periods, belief, views, arrival, demand, batch, rng)
+            chosen, st, start, departure = run.chosen, run.status, run.start, run.departure
+            lost_writes += run.lost
+            apply_busy[i] = run.apply_busy
+            stale[idx] = run.stale()
+        node[i, idx], tier_status[i, idx] = chosen, st
+        tier_arrival[i, idx], tier_start[i, idx], tier_departure[i, idx] = arrival, start, departure
+
+        served = st == OK
+        ends = np.zeros(len(idx), dtype=bool)
+        if tier.stage is not None:
+            tier.stage.reset(len(servers), rng)
+            if served.any():
+                ends[served] = _visit(tier.stage, chosen[served], batch, np.flatnonzero(served))
+        if i == count - 1:
+            ends |= served
+        done = ends & served
+        status[idx[done]], answered_by[idx[done]] = OK, i
+        failed = ~served
+        go_on = served & ~ends
+        if tier.bypass_when_down and i < count - 1:
+            go_on |= failed
+            next_time = np.where(served, departure, arrival)
+        else:
+            status[idx[failed]] = st[failed]
+            next_time = departure
+        going, arrives = idx[go_on], next_time[go_on]
+
+    return PathResult(
+        topology,
+        workload,
+        node,
+        tier_status,
+        tier_arrival,
+        tier_start,
+        tier_departure,
+        status,
+        answered_by,
+        stale,
+        lost_writes,
+        apply_busy,
+    )
+
+
+def _visit(stage: Stage, nodes: np.ndarray, batch: _Batch, which: np.ndarray) -> np.ndarray:
+    """Ask the stage, in arrival order, whether each served request is answered at its node."""
+    visit_many = getattr(stage, "visit_many", None)
+    if visit_many is not None:
+        answers = np.asarray(
+            visit_many(
+                nodes,
+                None if batch.key is None else batch.key[which],
+                batch.kind[which],
+                batch.time[which],
+            )
+        )
+        if answers.shape != (len(which),) or answers.dtype != bool:
+            raise ValueError(
+                f"visit_many must return one True/False per request ({len(which)}), "
+                f"got {answers.dtype} of shape {answers.shape}"
+            )
+        return answers
+    answers = []
+    for j, k in zip(nodes.tolist(), which.tolist(), strict=True):
+        answer = stage.visit(j, batch.view(k))
+        if answer is not True and answer is not False and not isinstance(answer, np.bool_):
+            raise ValueError(f"visit() must return True (answered here) or False, got {answer!r}")
+        answers.append(bool(answer))
+    return np.array(answers, dtype=bool)
+
+
+class _Replicated:
+    """One replicated tier: a primary, its replicas, the write log, the applies and the failover.
+
+    With a router that decides without looking at lag or load (it has ``route_many`` or
+    ``assign_many``) and no outage in the tier, the tier is solved in arrays: the primary's queue first
+    (its departures are the commits), then each replica's queue with the applies merged in. Otherwise
+    it runs one request at a time, so that the router sees each node's ``applied`` and ``lag`` as they
+    are at that moment, and a dead primary can be replaced. Both give the same numbers where both apply.
+    """
+
+    def __init__(
+        self,
+        tier: Tier,
+        router: Balancer,
+        periods: list[list[tuple[float, float]]],
+        belief: list[tuple[float, int, bool]],
+        views: list[ServerView],
+        arrival: np.ndarray,
+        demand: np.ndarray,
+        batch: _Batch,
+        rng: np.random.Generator,
+    ) -> None:
+        self.tier, self.rep = tier, tier.replication
+        self.servers, self.periods, self.views = tier.servers, periods, views
+        self.batch = batch
+        m, n = len(tier.servers), len(arrival)
+        self.chosen = np.full(n, -1, dtype=np.int64)
+        self.status = np.full(n, NO_SERVER, dtype=np.int8)
+        self.start, self.departure = np.full(n, np.nan), np.full(n, np.nan)
+        self.apply_busy = np.zeros(m)
+        self.lost = 0
+        self.lags = np.random.default_rng(rng.integers(2**63))  # the replication's own stream
+        for j, view in enumerate(views):
+            view.role = "primary" if j == 0 else "replica"
+        static = (
+            not getattr(router, "uses_load", False)
+            and (hasattr(router, "route_many") or hasattr(router, "assign_many"))
+            and all(p == [(0.0, math.inf)] for p in periods)
+            and not belief
+        )
+        if static:
+            self._arrays(router, arrival, demand)
+        else:
+            self._loop(router, belief, arrival, demand)
+
+    # -- the write log -------------------------------------------------------------------------
+
+    def _apply_demand(self, demand: float) -> float:
+        return demand if self.rep.apply_cost is None else float(self.rep.apply_cost)
+
+    def stale(self) -> np.ndarray:
+        """Per request: a read served where the latest committed write of its key was not yet visible."""
+        n = len(self.status)
+        keys = self.batch.key
+        if keys is None or not len(self.commits):
+            return np.zeros(n, dtype=bool)
+        reads = np.flatnonzero((self.status == OK) & (self.batch.kind != WRITE))
+        keep = ~self.lost_mask
+        w_pos = np.flatnonzero(keep)
+        w_time, w_key = self.commits[keep], self.write_keys[keep]
+        r_time, r_key = self.start[reads], keys[reads]
+        # All writes and reads in one sequence ordered by key, then time, a write before a read at
+        # the same instant; each read then looks back to the latest write of its own key.
+        time = np.concatenate([w_time, r_time])
+        key = np.concatenate([w_key, r_key])
+        is_read = np.concatenate([np.zeros(len(w_time), bool), np.ones(len(r_time), bool)])
+        order = np.lexsort((is_read, time, key))
+        last = np.where(~is_read[order], np.arange(len(order)), -1)
+        np.maximum.accumulate(last, out=last)
+        at_read = np.flatnonzero(is_read[order])
+        previous = last[at_read]
+        read_id = order[at_read] - len(w_time)
+        found = (previous >= 0) & (key[order[np.maximum(previous, 0)]] == key[order[at_read]])
+        out = np.zeros(n, dtype=bool)
+        rows = reads[read_id[found]]
+        positions = w_pos[order[previous[found]]]
+        out[rows] = self.visible[self.chosen[rows], positions] > self.start[rows]
+        return out
+
+    # -- in arrays -----------------------------------------------------------------------------
+
+    def _arrays(self, router: Balancer, arrival: np.ndarray, demand: np.ndarray) -> None:
+        m = len(self.servers)
+        chosen = _dispatch(router, self.views, arrival, [], self.batch)
+        self.chosen[:] = chosen
+        writes = self.batch.kind == WRITE
+        wrong = writes & (chosen > 0)
+        self.status[wrong] = READ_ONLY
+        # The primary: its departures are the commits.
+        mine = np.flatnonzero(chosen == 0)
+        self._serve_at(0, mine, arrival[mine], demand[mine])
+        committed = mine[(self.status[mine] == OK) & writes[mine]]
+        commits = (
+            np.maximum.accumulate(self.departure[committed]) if len(committed) else np.zeros(0)
+        )
+        self.commits, self.write_keys = commits, self._keys(committed)
+        self.lost_mask = np.zeros(len(commits), dtype=bool)
+        self.visible = np.full((m, len(commits)), np.inf)
+        self.visible[0] = commits
+        lags = self.lags.exponential(self.rep.mean_lag, (len(commits), m))
+        cost = np.array([self._apply_demand(d) for d in demand[committed].tolist()])
+        for j in range(1, m):
+            reads = np.flatnonzero((chosen == j) & ~wrong)
+            applies = np.maximum.accumulate(commits + lags[:, j]) if len(commits) else commits
+            times = np.concatenate([applies, arrival[reads]])
+            is_read = np.concatenate([np.zeros(len(applies), bool), np.ones(len(reads), bool)])
+            order = np.lexsort((is_read, times))
+            work = np.concatenate([cost, demand[reads]])[order]
+            st = np.full(len(order), REFUSED, dtype=np.int8)
+            s, d = np.full(len(order), np.nan), np.full(len(order), np.nan)
+            _serve(self.servers[j], self.periods[j], times[order], work, st, s, d)
+            back = np.empty_like(order)
+            back[order] = np.arange(len(order))
+            a, r = back[: len(applies)], back[len(applies) :]
+            self.status[reads], self.start[reads], self.departure[reads] = st[r], s[r], d[r]
+            if len(applies):
+                self.visible[j] = np.maximum.accumulate(d[a])
+                self.apply_busy[j] = float(np.sum(d[a] - s[a]))
+
+    def _keys(self, rows: np.ndarray) -> np.ndarray:
+        keys = self.batch.key
+        return np.zeros(len(rows), dtype=np.int64) if keys is None else keys[rows]
+
+    def _serve_at(self, j: int, rows: np.ndarray, arrival: np.ndarray, demand: np.ndarray) -> None:
+        st = np.full(len(rows), REFUSED, dtype=np.int8)
+        s, d = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+        _serve(self.servers[j], self.periods[j], arrival, demand, st, s, d)
+        self.status[rows], self.start[rows], self.departure[rows] = st, s, d
+
+    # -- one request at a time -----------------------------------------------------------------
+
+    def _loop(
+        self,
+        router: Balancer,
+        belief: list[tuple[float, int, bool]],
+        arrival: np.ndarray,
+        demand: np.ndarray,
+    ) -> None:
+        m = len(self.servers)
+        views, periods, rep = self.views, self.periods, self.rep
+        queues = [_Queue(s, p) for s, p in zip(self.servers, periods, strict=True)]
+        sees_request = _overrides_route(router)
+        commits: list[float] = []
+        write_rows: list[int] = []
+        cost: list[float] = []
+        lost: list[bool] = []
+        visible: list[dict[int, float]] = [{} for _ in range(m)]
+        done_at: list[list[float]] = [[] for _ in range(m)]  # apply completions, in order
+        applied_order: list[list[int]] = [[] for _ in range(m)]  # which write each one was
+        pending: list[list[tuple[float, int]]] = [[] for _ in range(m)]
+        last_sent = [0.0] * m
+        primary = 0
+        told_down = math.inf  # when the router learnt that the primary is down
+        b = 0
+
+        def up_after(j: int, t: float) -> float:
+            for lo, hi in periods[j]:
+                if hi > t:
+                    return max(lo, t)
+            return math.inf
+
+        def flush(j: int, t: float) -> None:
+            heap = pending[j]
+            while heap and heap[0][0] <= t:
+                at, p = heapq.heappop(heap)
+                if lost[p]:
+                    continue
+                st, s, d = queues[j].admit(at, cost[p])
+                if st != OK:  # down: the replica catches up when it is back
+                    again = up_after(j, at + 1e-9)
+                    if math.isfinite(again):
+                        heapq.heappush(heap, (again, p))
+                    continue
+                self.apply_busy[j] += d - s
+                v = max(d, done_at[j][-1]) if done_at[j] else d
+                visible[j][p] = v
+                done_at[j].append(v)
+                applied_order[j].append(p)
+
+        def refresh(t: float) -> None:
+            for j, view in enumerate(views):
+                view.role = "primary" if j == primary else "replica"
+                applied = bisect.bisect_right(done_at[j], t)
+                view.applied = applied
+                view.lag = 0.0
+                if j == primary:
+                    continue
+                # The oldest write this node has not made visible yet: in flight, or queued.
+                if applied < len(done_at[j]):
+                    oldest = applied_order[j][applied]
+                elif pending[j]:
+                    oldest = pending[j][0][1]
+                else:
+                    continue
+                if commits[oldest] <= t:
+                    view.lag = t - commits[oldest]
+
+        def failover(at: float) -> None:
+            nonlocal primary, told_down
+            told_down = math.inf
+            old = primary
+            if queues[old]._locate(at) or rep.promote is None:
+                return
+            crash = max((hi for lo, hi in _downs(periods[old]) if lo <= at), default=at)
+            for j in range(m):
+                if j != old:
+                    flush(j, at)
+            refresh(at)
+            candidates = [views[j] for j in range(m) if j != old]
+            pick = rep.promote.choose(candidates)
+            if pick is None:
+                return
+            if (
+                isinstance(pick, bool)
+                or not isinstance(pick, int | np.integer)
+                or not any(v.index == pick for v in candidates)
+            ):
+                raise ValueError(
+                    "promote.choose() must return the index of a replica "
+                    f"({[v.index for v in candidates]}) or None, got {pick!r}"
+                )
+            new = int(pick)
+            for p in range(len(commits)):
+                if not lost[p] and visible[new].get(p, math.inf) > crash:
+                    lost[p] = True
+                    self.lost += 1
+            pending[new].clear()
+            primary = new
+
+        for k, (t, work) in enumerate(zip(arrival.tolist(), demand.tolist(), strict=True)):
+            while b < len(belief) and belief[b][0] <= t:
+                at, j, healthy = belief[b]
+                views[j].healthy = healthy
+                if j == primary and not healthy:
+                    told_down = at
+                b += 1
+            if not belief and not queues[primary]._locate(t) and told_down == math.inf:
+                told_down = max((lo for lo, hi in _downs(periods[primary]) if lo <= t), default=t)
+            if t >= told_down + rep.failover_after:
+                failover(told_down + rep.failover_after)
+            for j in range(m):
+                if j != primary:
+                    flush(j, t)
+            refresh(t)
+            pick = router.route(self.batch.view(k), views) if sees_request else router.choose(views)
+            if pick is None:
+                continue
+            if pick.__class__ is not int or not 0 <= pick < m:
+                pick = int(_check_choices(np.array([pick]), m)[0])
+            self.chosen[k] = pick
+            is_write = self.batch.kind[k] == WRITE
+            if is_write and pick != primary:
+                self.status[k] = READ_ONLY
+                continue
+            st, s, d = queues[pick].admit(t, work)
+            self.status[k], self.start[k], self.departure[k] = st, s, d
+            if is_write and st == OK:
+                p = len(commits)
+                commit = max(d, commits[-1]) if commits else d
+                commits.append(commit)
+                write_rows.append(k)
+                cost.append(self._apply_demand(work))
+                lost.append(False)
+                visible[primary][p] = commit
+                done_at[primary].append(commit)
+                applied_order[primary].append(p)
+                lags = self.lags.exponential(rep.mean_lag, m)
+                for j in range(m):
+                    if j != primary:
+                        last_sent[j] = max(last_sent[j], commit + lags[j])
+                        heapq.heappush(pending[j], (last_sent[j], p))
+        for j in range(m):
+            if j != primary:
+                flush(j, math.inf)
+        rows = np.array(write_rows, dtype=np.int64)
+        self.commits = np.array(commits)
+        self.write_keys = self._keys(rows)
+        self.lost_mask = np.array(lost, dtype=bool)
+        self.visible = np.full((m, len(commits)), np.inf)
+        for j in range(m):
+            for p, v in visible[j].items():
+                self.visible[j, p] = v
+
+
+def _downs(periods: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The down intervals between up periods: [(crash, back), …]."""
+    out, t = [], 0.0
+    for lo, hi in periods:
+        if lo > t:
+            out.append((t, lo))
+        t = hi
+    if math.isfinite(t):
+        out.append((t, math.inf))
+    return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from functools import cached_property
 
@@ -31,6 +31,7 @@ class Outcome(IntEnum):
     LOST = 2
     NO_SERVER = 3
     DROPPED = 4
+    READ_ONLY = 5
 
     @property
     def description(self) -> str:
@@ -53,9 +54,10 @@ _DESCRIPTIONS = {
     Outcome.LOST: "lost (server crashed while it waited)",
     Outcome.NO_SERVER: "503 no healthy server",
     Outcome.DROPPED: "503 queue full",
+    Outcome.READ_ONLY: "refused (a write sent to a read-only replica)",
 }
 
-OK, REFUSED, LOST, NO_SERVER, DROPPED = Outcome
+OK, REFUSED, LOST, NO_SERVER, DROPPED, READ_ONLY = Outcome
 #: Each outcome's description, by outcome.
 STATUS = dict(_DESCRIPTIONS)
 
@@ -211,3 +213,178 @@ class SimResult:
 
     def __repr__(self) -> str:
         return f"<SimResult {self.summary()}>"
+
+
+@dataclass(frozen=True, eq=False)
+class PathResult:
+    """Per-request outcomes of a :class:`~scalelab.sim.topology.Topology` run, end to end and per tier.
+
+    Arrays are indexed ``[tier, request]`` (tiers in path order, requests in workload order).
+
+    Attributes
+    ----------
+    topology : Topology
+        What was run.
+    workload : Workload
+        The requests.
+    node : np.ndarray
+        Station of each tier each request went to (-1: it did not reach the tier, or no station took it).
+    tier_status : np.ndarray
+        Outcome at each tier (-1 where the request did not reach the tier).
+    tier_arrival, tier_start, tier_departure : np.ndarray
+        When each request reached, began service at and left each tier (NaN where it did not).
+    status : np.ndarray
+        The end-to-end :class:`Outcome` of each request.
+    answered_by : np.ndarray
+        The tier that answered each request (a cache hit: the cache tier); -1 if it failed.
+    stale : np.ndarray
+        True for a read answered by a replica that had not yet applied the latest write of its key.
+    lost_writes : int
+        Committed writes that a failover threw away (the promoted replica had not applied them).
+    apply_busy : dict
+        Per replicated tier (by position), the busy seconds of each station spent applying writes.
+    """
+
+    topology: object
+    workload: Workload
+    node: np.ndarray
+    tier_status: np.ndarray
+    tier_arrival: np.ndarray
+    tier_start: np.ndarray
+    tier_departure: np.ndarray
+    status: np.ndarray
+    answered_by: np.ndarray
+    stale: np.ndarray
+    lost_writes: int = 0
+    apply_busy: dict = None  # type: ignore[assignment]
+
+    @cached_property
+    def departure(self) -> np.ndarray:
+        """When each answered request's answer left the last tier it visited; NaN for failed ones."""
+        out = np.full(len(self.status), np.nan)
+        ok = self.ok
+        out[ok] = self.tier_departure[self.answered_by[ok], np.flatnonzero(ok)]
+        return out
+
+    @cached_property
+    def end_to_end(self) -> SimResult:
+        """The whole path seen as one station: percentiles, errors and ``over_time`` of the path."""
+        n = len(self.status)
+        return SimResult(
+            self.workload,
+            [Server(name="path")],
+            np.zeros(n, dtype=np.int64),
+            self.status,
+            np.where(self.ok, self.workload.arrival, np.nan),
+            self.departure,
+        )
+
+    @property
+    def latency(self) -> np.ndarray:
+        """Seconds from arrival to answer for answered requests, all tiers included; NaN else."""
+        return self.end_to_end.latency
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Mask of the requests that got an answer."""
+        return self.status == OK
+
+    @property
+    def errors(self) -> int:
+        """How many requests failed, for any reason."""
+        return self.end_to_end.errors
+
+    @property
+    def error_rate(self) -> float:
+        """Share of requests that failed."""
+        return self.end_to_end.error_rate
+
+    def error_counts(self) -> dict[Outcome, int]:
+        """Failed requests by outcome."""
+        return self.end_to_end.error_counts()
+
+    def percentile(self, q: float, where: np.ndarray | None = None) -> float:
+        """The q-th percentile of end-to-end latency in seconds (of the answered requests in ``where``)."""
+        mask = self.ok if where is None else self.ok & where
+        good = self.latency[mask]
+        return float(np.percentile(good, q)) if len(good) else float("nan")
+
+    def mean_latency(self) -> float:
+        """Mean end-to-end seconds of answered requests (NaN if none)."""
+        return self.end_to_end.mean_latency()
+
+    def over_time(self, window: float, q: Sequence[float] = (50, 99)) -> dict[str, np.ndarray]:
+        """End-to-end latency percentiles and error share per window (see ``SimResult.over_time``)."""
+        return self.end_to_end.over_time(window, q)
+
+    @property
+    def reads(self) -> np.ndarray:
+        """Mask of the read requests."""
+        return ~self.workload.writes
+
+    def stale_share(self) -> float:
+        """Share of answered reads that saw an old value (0 when there were none)."""
+        answered = self.ok & self.reads
+        count = int(np.count_nonzero(answered))
+        return int(np.count_nonzero(self.stale & answered)) / count if count else 0.0
+
+    def hit_ratio(self, name: str | int) -> float:
+        """Share of the requests reaching tier ``name`` that it answered itself (a cache's hit ratio)."""
+        i = self.topology.tier_index(name)  # type: ignore[attr-defined]
+        reached = self.tier_status[i] >= 0
+        count = int(np.count_nonzero(reached))
+        return int(np.count_nonzero(self.answered_by[reached] == i)) / count if count else 0.0
+
+    def tier(self, name: str | int) -> SimResult:
+        """What tier ``name`` saw, as a SimResult of its own: the requests that reached it, in the
+        order they reached it, with their wait, service and latency at that tier only."""
+        i = self.topology.tier_index(name)  # type: ignore[attr-defined]
+        reached = np.flatnonzero(self.tier_status[i] >= 0)
+        order = reached[np.argsort(self.tier_arrival[i, reached], kind="stable")]
+        w = self.workload
+        demand = self.tier_departure[i, order] - self.tier_start[i, order]
+        speed = np.array([s.speed for s in self.topology.tiers[i].servers])  # type: ignore[attr-defined]
+        nodes = self.node[i, order]
+        known = nodes >= 0
+        demand = np.where(known & ~np.isnan(demand), demand * speed[np.maximum(nodes, 0)], 0.0)
+
+        def cut(column: np.ndarray | None) -> np.ndarray | None:
+            return None if column is None else column[order]
+
+        seen = replace(
+            w,
+            arrival=self.tier_arrival[i, order],
+            demand=demand,
+            keys=cut(w.keys),
+            kind=cut(w.kind),
+            session=cut(w.session),
+        )
+        return SimResult(
+            seen,
+            self.topology.tiers[i].servers,  # type: ignore[attr-defined]
+            nodes,
+            self.tier_status[i, order],
+            self.tier_start[i, order],
+            self.tier_departure[i, order],
+        )
+
+    def utilisation(self, name: str | int) -> np.ndarray:
+        """Busy share of each station of tier ``name``, replication work included."""
+        i = self.topology.tier_index(name)  # type: ignore[attr-defined]
+        busy = self.tier(i).utilisation()
+        extra = (self.apply_busy or {}).get(i)
+        if extra is not None:
+            servers = self.topology.tiers[i].servers  # type: ignore[attr-defined]
+            workers = np.array([s.workers for s in servers])
+            busy = busy + extra / (workers * self.workload.duration)
+        return busy
+
+    def summary(self) -> str:
+        """One line: requests, end-to-end p50/p99 in ms, errors (and stale reads, if any)."""
+        line = self.end_to_end.summary()
+        if self.stale.any():
+            line += f", stale reads {100 * self.stale_share():.1f}%"
+        return line
+
+    def __repr__(self) -> str:
+        return f"<PathResult {self.summary()}>"

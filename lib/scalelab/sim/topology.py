@@ -1,0 +1,227 @@
+"""A topology: the tiers a request crosses, described first and then run (Ciw's network, then simulation).
+
+From chapter 06 on, a request does not stop at the web server: it goes web server → cache → database
+primary or replica, later edge → origin, gateway → service, router → shard. Each of those steps is a
+:class:`Tier`: a router over stations (servers, cache nodes, database nodes), each station a FIFO queue
+(:class:`~scalelab.sim.server.Server`). Tiers are crossed in order; a request's departure from one tier
+is its arrival at the next. Two kinds of component change a request's path, and both are extension
+points a learner can fill (:mod:`scalelab.sim.route`):
+
+* a :class:`~scalelab.sim.route.Stage` may answer the request inside its tier (a cache hit ends it
+  there, a miss goes on to the database);
+* a :class:`Replication` tier keeps one primary and its replicas: the router sends writes to the primary
+  and reads where it likes; each replica applies every committed write after a lag, and a read on a
+  replica that has not applied the latest write of its key is *stale*. When the primary dies, a
+  :class:`~scalelab.sim.route.Promotion` rule picks the replica that takes over.
+
+``simulate(workload, servers, balancer)`` is the one-tier topology (:mod:`scalelab.sim.engine`). The model
+is a chain of queues in tandem: the web server does not hold its worker while the database answers, and
+the answer's trip back is free. Both are simplifications a chapter says out loud where they matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scalelab.sim.faults import Outage
+from scalelab.sim.route import Balancer, HealthSignal, Promotion, Stage
+from scalelab.sim.server import Server
+from scalelab.validate import positive
+
+
+@dataclass(frozen=True)
+class Replication:
+    """How a database tier keeps its replicas: ``servers[0]`` starts as the primary, the rest replicate.
+
+    Parameters
+    ----------
+    mean_lag : float
+        Mean seconds between a write's commit on the primary and its arrival at a replica. Each replica
+        gets each write after an exponentially distributed delay with this mean (drawn independently),
+        and applies the writes in log order: a write arriving early waits for those before it. That is
+        asynchronous replication, as MySQL's and PostgreSQL's default.
+    apply_cost : float or None
+        CPU seconds a replica spends applying one write; ``None`` means as long as the write took on the
+        primary. The apply is queued with the replica's reads, so replicas do the primary's write work
+        too (which is why replication scales reads and not writes). A write is visible on a replica
+        once its apply is done.
+    promote : Promotion or None
+        The rule that picks a new primary when the primary dies; ``None``: nobody is promoted and writes
+        fail until the primary comes back.
+    failover_after : float
+        Seconds between the router learning that the primary is down (from the tier's health checks, or
+        at once without them) and the promotion.
+    """
+
+    mean_lag: float = 0.1
+    apply_cost: float | None = None
+    promote: Promotion | None = None
+    failover_after: float = 5.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.mean_lag, bool) or not (
+            isinstance(self.mean_lag, int | float) and self.mean_lag >= 0
+        ):
+            raise ValueError(f"mean_lag must be 0 or more seconds, got {self.mean_lag!r}")
+        if self.apply_cost is not None and not (
+            isinstance(self.apply_cost, int | float) and self.apply_cost >= 0
+        ):
+            raise ValueError(
+                f"apply_cost must be None or 0 or more seconds, got {self.apply_cost!r}"
+            )
+        if self.promote is not None and not callable(getattr(self.promote, "choose", None)):
+            raise TypeError(
+                f"promote must be a Promotion with a choose(replicas) method, got {self.promote!r}"
+            )
+        if not (isinstance(self.failover_after, int | float) and self.failover_after >= 0):
+            raise ValueError(
+                f"failover_after must be 0 or more seconds, got {self.failover_after!r}"
+            )
+
+
+@dataclass(frozen=True, eq=False)
+class Tier:
+    """One step of a request's path: a router over stations, maybe a stage, maybe replication.
+
+    Parameters
+    ----------
+    name : str
+        How results and plots call it ("web", "cache", "db").
+    servers : sequence of Server
+        The stations of this tier.
+    router : Balancer or None
+        Picks a station per request (``choose(servers)``, or ``route(request, servers)`` to see the
+        request). Needed when the tier has more than one station.
+    cpu_time : float, numpy array or None
+        Work per request at this tier, in seconds on a station of speed 1: a mean (exponentially
+        distributed, or fixed with ``service="deterministic"``), or one value per request of the
+        workload. ``None`` means the workload's own ``demand`` (only the first tier may say so).
+    service : {"exponential", "deterministic"}
+        The distribution of the work when ``cpu_time`` is a mean.
+    stage : Stage or None
+        Decides, after service, whether the request is answered here (see :class:`Stage`).
+    bypass_when_down : bool
+        If True, a request this tier cannot take (its station is dead, or none is left) goes on to the
+        next tier instead of failing: a dead cache node sends its traffic to the database.
+    replication : Replication or None
+        Makes this a database tier with a primary (``servers[0]``) and replicas.
+    """
+
+    name: str
+    servers: Sequence[Server]
+    router: Balancer | None = None
+    cpu_time: float | np.ndarray | None = None
+    service: str = "exponential"
+    stage: Stage | None = None
+    bypass_when_down: bool = False
+    replication: Replication | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"a tier needs a name, got {self.name!r}")
+        servers = list(self.servers)
+        if not servers or not all(isinstance(s, Server) for s in servers):
+            raise ValueError(
+                f"tier {self.name!r}: servers must be a non-empty list of Server, got {servers!r}"
+            )
+        object.__setattr__(self, "servers", servers)
+        if self.router is None and len(servers) > 1:
+            raise ValueError(
+                f"tier {self.name!r} has {len(servers)} servers and needs a router to choose "
+                "between them, e.g. Tier(name, servers, router=scalelab.RoundRobin())"
+            )
+        if self.router is not None and not (
+            callable(getattr(self.router, "choose", None))
+            or callable(getattr(self.router, "route", None))
+        ):
+            raise TypeError(
+                f"tier {self.name!r}: router must have a choose(servers) or route(request, "
+                f"servers) method, got {self.router!r}"
+            )
+        if self.stage is not None and not callable(getattr(self.stage, "visit", None)):
+            raise TypeError(
+                f"tier {self.name!r}: stage must have a visit(node, request) method, "
+                f"got {self.stage!r}"
+            )
+        if isinstance(self.cpu_time, int | float) and not isinstance(self.cpu_time, bool):
+            positive(f"tier {self.name!r} cpu_time", self.cpu_time)
+        if self.replication is not None:
+            if not isinstance(self.replication, Replication):
+                raise TypeError(
+                    f"tier {self.name!r}: replication must be a Replication, "
+                    f"got {self.replication!r}"
+                )
+            if len(servers) < 1:
+                raise ValueError(f"tier {self.name!r}: replication needs at least a primary")
+
+
+@dataclass(frozen=True, eq=False)
+class Topology:
+    """The whole path: tiers in order, and the faults to run them with.
+
+    Parameters
+    ----------
+    tiers : sequence of Tier
+        Crossed in this order.
+    outages : mapping of tier name to sequence of Outage
+        Which station of which tier is down, and when (``Outage.server`` indexes the tier's servers).
+    health_checks : mapping of tier name to HealthSignal
+        What tells each tier's router that a station went down or came back.
+    """
+
+    tiers: Sequence[Tier]
+    outages: Mapping[str, Sequence[Outage]] = field(default_factory=dict)
+    health_checks: Mapping[str, HealthSignal] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        tiers = list(self.tiers)
+        if not tiers or not all(isinstance(t, Tier) for t in tiers):
+            raise ValueError(f"a topology needs a non-empty list of Tier, got {tiers!r}")
+        object.__setattr__(self, "tiers", tiers)
+        names = [t.name for t in tiers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tier names must differ, got {names}")
+        for what, mapping in (("outages", self.outages), ("health_checks", self.health_checks)):
+            unknown = set(mapping) - set(names)
+            if unknown:
+                raise ValueError(
+                    f"{what} names tier {sorted(unknown)[0]!r}, but the tiers are {names}"
+                )
+        for name, outages in self.outages.items():
+            tier = tiers[names.index(name)]
+            for o in outages:
+                if not isinstance(o, Outage):
+                    raise TypeError(f"outages of tier {name!r} must be Outage, got {o!r}")
+                if o.server >= len(tier.servers):
+                    raise ValueError(
+                        f"an outage names server {o.server} of tier {name!r}, which has "
+                        f"{len(tier.servers)} servers"
+                    )
+        for i, tier in enumerate(tiers):
+            if i > 0 and tier.cpu_time is None:
+                raise ValueError(
+                    f"tier {tier.name!r} needs a cpu_time (seconds of work per request): only "
+                    "the first tier may use the workload's own demand"
+                )
+
+    def tier_index(self, name: str | int) -> int:
+        """The position of the tier called ``name`` (an int is taken as a position)."""
+        names = [t.name for t in self.tiers]
+        if isinstance(name, int) and not isinstance(name, bool) and 0 <= name < len(names):
+            return name
+        if name in names:
+            return names.index(name)
+        raise KeyError(f"no tier {name!r}; the tiers are {names}")
+
+    def run(self, workload, rng: np.random.Generator | None = None):  # noqa: ANN001, ANN201
+        """Send every request of ``workload`` along the path; a :class:`~scalelab.sim.result.PathResult`.
+
+        ``rng`` is the routers' and the tiers' own randomness (the workload carries its own); without
+        one, runs use ``np.random.default_rng(0)``, so they still repeat exactly.
+        """
+        from scalelab.sim.engine import run_topology  # the engine imports this module
+
+        return run_topology(self, workload, rng)
