@@ -366,12 +366,14 @@ def test_a_naive_expiry_rebuilds_about_one_plus_rate_times_delta() -> None:
     result = stampede(100, 1.0, 60.0, "none", cycles=40, rng=np.random.default_rng(2))
     assert result.rebuilds_per_cycle == pytest.approx(1 + 100 * 1.0, rel=0.06)
     assert result.peak > 80
+    assert result.rebuilds_per_expiry == pytest.approx(1 + 100 * 1.0, rel=0.06)
 
 
 def test_a_lock_rebuilds_once_per_expiry_and_readers_wait() -> None:
     result = stampede(100, 1.0, 60.0, "lock", cycles=40, rng=np.random.default_rng(2))
     assert result.peak == 1
     assert 0.9 <= result.rebuilds_per_cycle <= 1.0
+    assert result.rebuilds_per_expiry == 1.0
     assert result.waited_share == pytest.approx(1 / 61, rel=0.15)  # about δ / (TTL + δ) of reads
 
 

@@ -178,7 +178,7 @@ def test_nav_line_names_the_planned_chapters_between() -> None:
     assert chapters.nav_line(5, "exercise") == (
         "‹ [01 · single server](../01-single-server/01-single-server.ipynb) · 02–04 planned · "
         "[contents](../../README.md#chapters) · [the chapter](../../course/05-load-balancer.ipynb)"
-        " · 06–18 planned"
+        " · 06 planned · [07 · cache](../07-cache/07-cache.ipynb) ›"
     )
 
 

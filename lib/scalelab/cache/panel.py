@@ -45,7 +45,7 @@ def cache_figure(
     warm = n // 10
     h = float(sim.reads(keys, times)[warm:].mean())
 
-    sizes = np.unique(np.linspace(0, N_KEYS * 0.5, 11).astype(int))
+    sizes = np.unique(np.r_[0, np.geomspace(20, N_KEYS // 2, 12)].astype(int))
     che = [caching.che_hit_ratio(popularity, c) for c in sizes]
     fig, (left, middle, right) = plt.subplots(
         1, 3, figsize=(14, 3.8), gridspec_kw={"width_ratios": [3, 1.4, 3]}
@@ -69,6 +69,7 @@ def cache_figure(
         color=["#55A868", "#C44E52"],
     )
     middle.set_title(f"hit ratio {h:.1%}")
+    middle.set_ylim(0, 1.25 * max(latency, db_load / 100))
     middle.bar_label(middle.containers[0], labels=[f"{latency:.2f} ms", f"{db_load:,.0f}/s"])
     hot = stampede(
         READ_RATE,

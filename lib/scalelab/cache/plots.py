@@ -85,7 +85,7 @@ def stampede_timeline(
             np.maximum(result.concurrent(t), 0.8),
             style,
             where="post",
-            label=f"{label}: {result.rebuilds_per_cycle:,.1f} rebuilds/expiry, "
+            label=f"{label}: {result.rebuilds_per_expiry:,.1f} rebuilds/expiry, "
             f"{100 * result.waited_share:.1f}% wait",
         )
     ax.set_yscale("log")
@@ -95,3 +95,27 @@ def stampede_timeline(
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
     return ax.figure
+
+
+def database_timeline(
+    result,  # noqa: ANN001 (a PathResult: scalelab.sim.result)
+    capacity: float,
+    down: tuple[float, float] | None = None,
+    window: float = 1.0,
+    title: str = "The database behind the cache",
+) -> Figure:
+    """:func:`database_over_time` from a topology run: requests reaching tier "db" and p99 per window."""
+    db = result.topology.tier_index("db")
+    reached = result.tier_arrival[db]
+    reached = reached[np.isfinite(reached)]
+    arrival = result.workload.arrival
+    edges = np.arange(0.0, result.workload.duration + window, window)
+    counts = np.histogram(reached, edges)[0] / window
+    which = np.digitize(arrival, edges) - 1
+    p99 = np.array(
+        [
+            1000 * np.percentile(result.latency[which == k], 99) if np.any(which == k) else np.nan
+            for k in range(len(edges) - 1)
+        ]
+    )
+    return database_over_time(edges[:-1], counts, p99, capacity, down, title=title)

@@ -45,6 +45,9 @@ class StampedeResult:
         Reads of the key in the run.
     waited : int
         Reads that found no value and waited for a rebuild (their own, or the lock holder's).
+    expiries : int
+        Times a rebuild started while none was running: each expiry (or early refresh) that set off
+        the rebuilds after it.
     """
 
     starts: np.ndarray
@@ -53,6 +56,7 @@ class StampedeResult:
     duration: float
     reads: int
     waited: int
+    expiries: int
 
     @property
     def cycles(self) -> float:
@@ -62,6 +66,11 @@ class StampedeResult:
     @property
     def rebuilds_per_cycle(self) -> float:
         return len(self.starts) / self.cycles
+
+    @property
+    def rebuilds_per_expiry(self) -> float:
+        """Rebuilds set off by one expiry: about ``1 + rate·delta`` unprotected, 1 with a lock."""
+        return len(self.starts) / self.expiries if self.expiries else 0.0
 
     @property
     def waited_share(self) -> float:
@@ -114,7 +123,7 @@ def stampede(
         deque()
     )  # when each rebuild in flight finishes (they finish in start order)
     starts: list[float] = []
-    waited = 0
+    waited = expiries = 0
     i = 0
     while i < n:
         if not running:  # nothing in flight: jump to the next read that misses or rebuilds early
@@ -140,7 +149,8 @@ def stampede(
             else (not present or ahead[i] >= expiry)
         )
         if rebuild:
+            expiries += not running
             running.append(now + delta)
             starts.append(now)
         i += 1
-    return StampedeResult(np.array(starts), delta, ttl, duration, n, waited)
+    return StampedeResult(np.array(starts), delta, ttl, duration, n, waited, expiries)
