@@ -7,7 +7,7 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
   DROPPED, READ_ONLY); paths across tiers (:class:`Topology` of :class:`Tier`, :class:`Replication`,
   :class:`PathResult`), workloads (:func:`poisson` …), and the router every balancer subclasses
   (:class:`Balancer`, :class:`ServerView`, :class:`Direct`);
-* closed forms, :mod:`scalelab.theory`: ``queueing``;
+* closed forms, :mod:`scalelab.theory`: ``queueing``, ``caching``;
 * chapters 00–01, :mod:`scalelab.capacity`: the utilisation sweep, the hockey stick, the panels;
 * chapter 03, :mod:`scalelab.database`: :func:`~scalelab.database.sample_db` (the video site in real
   SQLite), query plans and work (``plan``, ``uses_index``, ``work``), and the app-and-database box
@@ -16,6 +16,8 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
   :class:`LeastConnections`, :class:`WeightedRoundRobin`, :class:`HealthCheck`;
 * chapter 06, :mod:`scalelab.database`: :class:`~scalelab.database.ReadWriteSplit`,
   :class:`~scalelab.database.ReplicaRouter`, :class:`~scalelab.database.MostUpToDate`;
+* chapter 07, :mod:`scalelab.cache`: ``LRUCache`` (a dictionary and a doubly linked list), ``FIFOCache``,
+  ``RandomCache``, ``MISS``, ``CacheStage`` and ``KeyRouter`` for a cache tier, ``stampede``;
 * pictures, :mod:`scalelab.viz` (style, plots, diagrams, architecture, widgets), imported on demand so
   that ``import scalelab`` needs no plotting stack;
 * the learner's assertions, :mod:`scalelab.check`.

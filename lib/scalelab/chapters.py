@@ -107,7 +107,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(6, "replication", "replication", "ready", "데이터베이스 다중화",
             "reads swamp one database; the primary dies · read/write router with failover",
             "+ replicas", "db"),
-    Chapter(7, "cache", "cache", "planned", "캐시 (In-Memory)",
+    Chapter(7, "cache", "cache", "ready", "캐시 (In-Memory)",
             "database latency dominates · an O(1) LRU cache with TTL", "+ cache", "cache"),
     Chapter(8, "cdn", "CDN", "planned", "캐시 (CDN)",
             "far-away users wait; the origin pays for every byte · signed, expiring URLs",

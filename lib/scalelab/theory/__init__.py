@@ -1,6 +1,6 @@
-"""Closed forms the simulator is tested against, and that the chapters quote (queueing theory,
-replication)."""
+"""Closed forms the simulator is tested against, and that the chapters quote (queueing, replication,
+caching)."""
 
-from scalelab.theory import queueing, replication
+from scalelab.theory import caching, queueing, replication
 
-__all__ = ["queueing", "replication"]
+__all__ = ["caching", "queueing", "replication"]

@@ -97,6 +97,28 @@ def replicated(
     )
 
 
+def with_cache(n_servers: int = 2, n_caches: int = 2, down: frozenset[int] = frozenset()) -> Figure:
+    """Chapter 07: web servers read through a tier of cache nodes; a miss goes on to the database.
+
+    ``down`` holds the indexes of cache nodes that are down (their keys fall through to the database).
+    """
+    servers = [Node("server", f"web-{i + 1}") for i in range(n_servers)]
+    caches = [Node("cache", f"cache-{i + 1}", down=i in down) for i in range(n_caches)]
+    database = Node("db", "database", key="db")
+    balancer = Node("lb", "load\nbalancer", note=PUBLIC_IP, key="lb")
+    edges = (
+        [("users", "lb")]
+        + [("lb", s.name) for s in servers]
+        + [(s.name, c.name) for s in servers for c in caches]
+        + [(c.name, "db") for c in caches]
+    )
+    return draw(
+        [[Node("user", "users")], [balancer], servers, caches, [database]],
+        "Reads look in the cache first; only misses reach the database",
+        edges=edges,
+    )
+
+
 #: Each step of the course and the function that draws it.
 STEPS: dict[str, Callable[..., Figure]] = {
     "single-server": single_server,
@@ -104,6 +126,7 @@ STEPS: dict[str, Callable[..., Figure]] = {
     "database": dedicated_db,
     "load-balancer": load_balanced,
     "replication": replicated,
+    "cache": with_cache,
 }
 
 
