@@ -387,3 +387,26 @@ def test_stampede_repeats_with_the_same_seed() -> None:
     a = stampede(200, 0.5, 10.0, "xfetch", rng=np.random.default_rng(4))
     b = stampede(200, 0.5, 10.0, "xfetch", rng=np.random.default_rng(4))
     assert np.array_equal(a.starts, b.starts) and a.waited == b.waited
+
+
+@pytest.mark.parametrize("policy", ["LRU", "FIFO"])
+@pytest.mark.parametrize("ttl", [None, 5.0])
+def test_the_compiled_loop_answers_as_one_read_and_write_at_a_time(policy, ttl):
+    """SimCache.run (numba) against read()/write() (an OrderedDict), keys sparse and negative too."""
+    g = np.random.default_rng(7)
+    for capacity in (1, 2, 7, 30):
+        for _ in range(25):
+            n = 300
+            keys = g.integers(-3, 40, n) * (10**9 if g.uniform() < 0.3 else 1)
+            writes = g.uniform(size=n) < 0.15
+            times = np.sort(g.integers(0, 60, n)).astype(float)
+            fast, slow = SimCache(capacity, policy, ttl), SimCache(capacity, policy, ttl)
+            fast.read(int(keys[0]), 0.0)  # something cached before the compiled run
+            slow.read(int(keys[0]), 0.0)
+            hits = fast.run(keys, writes, times)
+            expected = [
+                slow.write(k) or False if w else slow.read(k, t)
+                for k, w, t in zip(keys.tolist(), writes.tolist(), times.tolist(), strict=True)
+            ]
+            assert hits.tolist() == expected
+            assert list(fast._store.items()) == list(slow._store.items())

@@ -67,12 +67,16 @@ class CacheStage(Stage):
         times: np.ndarray,
     ) -> np.ndarray:
         hits = np.zeros(len(keys), dtype=bool)
-        nodes = np.asarray(nodes)
+        nodes, kinds = np.asarray(nodes), None if kinds is None else np.asarray(kinds)
         for node, cache in enumerate(self.caches):
             mine = np.flatnonzero(nodes == node)
             if mine.size == 0:
                 continue
-            writes = [] if kinds is None else mine[np.asarray(kinds)[mine] == WRITE].tolist()
+            if self.policy != "random":  # the compiled loop takes reads and writes together
+                writing = np.zeros(mine.size, bool) if kinds is None else kinds[mine] == WRITE
+                hits[mine] = cache.run(keys[mine], writing, times[mine])
+                continue
+            writes = [] if kinds is None else mine[kinds[mine] == WRITE].tolist()
             start = 0
             for stop in [*np.searchsorted(mine, writes).tolist(), mine.size]:
                 reads = mine[start:stop]  # the reads between two writes, in order
