@@ -596,7 +596,10 @@ class _Replicated:
             view.role = "primary" if j == 0 else "replica"
         static = (
             not getattr(router, "uses_load", False)
-            and (hasattr(router, "route_many") or hasattr(router, "assign_many"))
+            and (
+                getattr(router, "route_many", None) is not None
+                or getattr(router, "assign_many", None) is not None
+            )
             and all(p == [(0.0, math.inf)] for p in periods)
             and not belief
         )
