@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 import scalelab
-from scalelab.sim import WRITE, Replication, Server, Tier, Topology, Workload
+from scalelab.sim import Replication, Server, Tier, Topology, Workload
 
 WEB, WEB_CPU = 4, 0.001
 RATE = 0.8 * WEB / WEB_CPU
