@@ -92,6 +92,10 @@ def panel() -> ControlPanel:
     widgets.dlink(
         (controls["servers"], "value"), (controls["crashed"], "max")
     )  # existing servers only
+    # Least connections runs compiled (numba): load it now, so that choosing it in the menu later
+    # redraws at once instead of pausing about a second the first time.
+    tiny = poisson(10.0, 1.0, CPU_TIME, np.random.default_rng(0))
+    simulate(tiny, pool(2), LeastConnections(), rng=np.random.default_rng(0))
     return ControlPanel(dashboard_figure, **controls)
 
 
