@@ -17,6 +17,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import simpy
+import three_tier
 
 import scalelab
 from scalelab import chapters
@@ -131,9 +132,14 @@ def main() -> None:
     print(f"ratio    : scalelab is {lc_rate / simpy_lc_rate:,.1f}× SimPy (target ≥ 10×)")
     print(f"same latencies as SimPy on the first {small:,} requests: {lc_agree}")
 
+    three_tier.report(best_of)
+    print()
+
     for chapter, makers in chapters.panels().items():
         for make in makers:
-            times = [redraw_seconds(draw, values) for draw, values in widget_settings(make)]
+            settings = widget_settings(make)
+            redraw_seconds(*settings[0])  # the panel's first figure, drawn before any slider moves
+            times = [redraw_seconds(draw, values) for draw, values in settings]
             print(
                 f"widget redraw, {chapter}: {len(times)} settings, "
                 f"median {1000 * statistics.median(times):,.0f} ms, "

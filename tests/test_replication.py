@@ -277,3 +277,35 @@ def test_replicated_db_promotes_with_the_rule_it_is_given() -> None:
         replicated_db(2, 0.1, ReadWriteSplit(), promote=MostUpToDate)
     with pytest.raises(ValueError, match="got 'most'"):
         replicated_db(2, 0.1, ReadWriteSplit(), promote="most")
+
+
+def test_the_split_s_fast_path_routes_as_route_does():
+    """ReadWriteSplit.route_many (arrays) against route (one at a time), health standing still."""
+    import numpy as np
+
+    from scalelab.sim import RequestView, ServerView
+
+    g = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(g.integers(1, 6))
+        views = [
+            ServerView(
+                i, f"n{i}", role="primary" if i == 0 else "replica", healthy=bool(g.uniform() < 0.8)
+            )
+            for i in range(n)
+        ]
+        kinds = (g.uniform(size=int(g.integers(0, 30))) < 0.3).astype(np.int8)
+        fast, slow = ReadWriteSplit(), ReadWriteSplit()
+        start = int(g.integers(0, 6))
+        fast._next = slow._next = start
+        got = fast.route_many(np.zeros(len(kinds)), None, kinds, None, views)
+        expected = [
+            slow.route(RequestView(k, 0.0, kind=int(c)), views) for k, c in enumerate(kinds)
+        ]
+        assert got.tolist() == [-1 if e is None else e for e in expected]
+        assert fast._next % n == slow._next % n or not len(kinds)
+
+
+def test_a_subclass_of_the_split_is_routed_one_request_at_a_time():
+    assert ReadWriteSplit().route_many is not None
+    assert ReplicaRouter(max_lag=1.0, delay=2.0).route_many is None

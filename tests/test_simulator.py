@@ -249,6 +249,20 @@ class LoadAwareTrue(ReturnsTrue):
     uses_load = True
 
 
+class ReturnsMinusOne(scalelab.Balancer):
+    def choose(self, servers):
+        return -1  # "none": the answer for none is None
+
+
+class LoadAwareMinusOne(ReturnsMinusOne):
+    uses_load = True
+
+
+class RoutesAString(scalelab.Balancer):
+    def route(self, request, servers):
+        return "1"
+
+
 @pytest.mark.parametrize(
     "balancer, got",
     [
@@ -257,6 +271,9 @@ class LoadAwareTrue(ReturnsTrue):
         (LoadAwareTooBig(), "3"),
         (ReturnsTrue(), "True"),
         (LoadAwareTrue(), "True"),
+        (ReturnsMinusOne(), "-1"),
+        (LoadAwareMinusOne(), "-1"),
+        (RoutesAString(), "'1'"),
     ],
 )
 def test_a_balancer_returning_nonsense_is_told_what_was_expected(balancer, got: str) -> None:
@@ -382,3 +399,10 @@ def test_workload_generators_refuse_impossible_sizes_and_rates() -> None:
         poisson(1e20, 10, 0.01, rng)
     with pytest.raises(ValueError, match="above peak=5"):
         scalelab.sim.from_rate(lambda t: np.full(len(t), 10.0), 5.0, 10, 0.01, rng)
+
+
+def test_the_error_names_the_method_the_router_wrote() -> None:
+    with pytest.raises(ValueError, match=r"^route\(\) must return a server index"):
+        scalelab.simulate(work(), scalelab.pool(3), RoutesAString())
+    with pytest.raises(ValueError, match=r"^choose\(\) must return a server index"):
+        scalelab.simulate(work(), scalelab.pool(3), ReturnsMinusOne())

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from scalelab.viz.plots import axes, target_band
+from scalelab.viz.plots import axes, log_axis, target_band
 from scalelab.viz.style import COLORS
 
 
@@ -34,9 +34,8 @@ def p99_by_strategy(
             label=pool,
         )
     ax.set_xticks(x, strategies)
-    ax.set_yscale("log")
+    log_axis(ax)
     target_band(ax)
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     ax.set_ylabel("p99 latency (ms, log scale)")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)

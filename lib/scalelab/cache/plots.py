@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from scalelab.cache.stampede import StampedeResult
-from scalelab.viz.plots import axes
+from scalelab.viz.plots import axes, log_axis
 from scalelab.viz.style import COLORS
 
 
@@ -65,7 +65,7 @@ def database_over_time(
     ax.set_title(title)
     right = ax.twinx()
     right.plot(seconds + 0.5, p99_ms, color="black", lw=1.5, label="p99 latency")
-    right.set_yscale("log")
+    log_axis(right)
     right.set_ylabel("p99 latency (ms, log scale)")
     lines = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]
@@ -88,7 +88,7 @@ def stampede_timeline(
             label=f"{label}: {result.rebuilds_per_expiry:,.1f} rebuilds/expiry, "
             f"{100 * result.waited_share:.1f}% wait",
         )
-    ax.set_yscale("log")
+    log_axis(ax)
     ax.set_ylim(0.8, None)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("rebuilds running at once")

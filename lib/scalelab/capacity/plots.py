@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from scalelab.viz.plots import axes, target_band
+from scalelab.viz.plots import axes, log_axis, target_band
 from scalelab.viz.style import PERCENTILE_COLORS
 
 
@@ -32,7 +32,7 @@ def hockey_stick(
         ax.plot(utilisation, 1000 * theory, "k--", label="theory: mean = cpu / (1 − ρ)")
     ax.set_xlabel("utilisation ρ = arrival rate / capacity")
     ax.set_ylabel("latency (ms)")
-    ax.set_yscale("log")
+    log_axis(ax)
     target_band(ax)
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)

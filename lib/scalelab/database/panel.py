@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, NullLocator
+from matplotlib.ticker import LogLocator
 
 from scalelab.database.box import (
     LAYOUTS,
@@ -45,7 +45,7 @@ from scalelab.sim import (
     with_writes,
 )
 from scalelab.sim.result import PathResult
-from scalelab.viz.plots import target_band
+from scalelab.viz.plots import log_axis, target_band
 from scalelab.viz.style import COLORS, PERCENTILE_COLORS
 from scalelab.viz.widgets import ControlPanel, slider
 
@@ -78,10 +78,7 @@ def box_figure(rows: int, write_share: float, indexed: bool, ram_gb: int) -> Fig
     for layout, alpha in zip(LAYOUTS, (1.0, 0.45), strict=True):
         now = query_time(table, cache_gb(ram_gb, layout)) * 1e3
         left.plot([rows], [now], "o", color=COLORS["db"], alpha=alpha, ms=8)
-    left.set_xscale("log")
-    left.set_yscale("log")
-    for axis in (left.xaxis, left.yaxis):
-        axis.set_minor_locator(NullLocator())  # log axes' minor labels cost most of a redraw
+    log_axis(left, "both")
     left.set_xlabel("rows in the table (log scale); dots: this setting")
     left.set_ylabel("one read (ms, log scale)")
     left.set_title(f"One read, {ram_gb} GB of RAM per box")
@@ -100,10 +97,8 @@ def box_figure(rows: int, write_share: float, indexed: bool, ram_gb: int) -> Fig
     right.bar(x - 0.19, p50, 0.38, color=PERCENTILE_COLORS[50], label="p50")
     right.bar(x + 0.19, p99, 0.38, color=PERCENTILE_COLORS[99], label="p99")
     right.set_xticks(x, names)
-    right.set_yscale("log")
+    log_axis(right)
     right.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-    right.yaxis.set_minor_locator(NullLocator())
-    right.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
     right.set_ylabel("latency (ms, log scale)")
     target_band(right)
     right.set_ylim(0.5 * min(p50), 2 * max(max(p99), 1000))

@@ -9,11 +9,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
 
 from scalelab.database.box import BoxRun
 from scalelab.sim.result import PathResult
-from scalelab.viz.plots import axes, target_band
+from scalelab.viz.plots import axes, log_axis, target_band
 from scalelab.viz.style import COLORS, PERCENTILE_COLORS
 
 #: Line style of each access path, on every figure of the chapter (the colour is the database's).
@@ -40,8 +39,7 @@ def growth(
             color=COLORS["db"],
             label=label,
         )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_axis(ax, "both")
     ax.set_xlabel("rows in the table (log scale)")
     ax.set_ylabel(f"time per lookup ({unit}, log scale)")
     ax.set_title(title)
@@ -67,7 +65,7 @@ def layouts(
             label=f"p{q}",
         )
     left.set_xticks(x, names)
-    left.set_yscale("log")
+    log_axis(left)
     left.set_ylabel("latency (ms, log scale)")
     target_band(left)
     left.set_title("What users waited")
@@ -141,9 +139,7 @@ def replication_dashboard(
         share.legend(loc="upper right", fontsize=8)
     if kill_at is not None:
         left.axvline(kill_at, color=COLORS["down"], lw=3, label="primary dies")
-    left.set_yscale("log")
-    left.yaxis.set_minor_locator(NullLocator())
-    left.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    log_axis(left)
     target_band(left)
     left.set_xlabel("time (s)")
     left.set_ylabel("p99 latency (ms, log scale)")

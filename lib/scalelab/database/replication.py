@@ -98,6 +98,38 @@ class ReadWriteSplit(Balancer):
         """A request of unknown kind is treated as a read."""
         return self.route(RequestView(-1, 0.0), servers)
 
+    @property
+    def route_many(self):  # noqa: ANN201
+        """The engine's fast path: a whole run of requests at once, while health stands still.
+
+        Offered only by this class itself: a subclass that changes who may serve, who is pinned or
+        what a write leaves behind decides request by request, through ``route``.
+        """
+        own = ("route", "usable", "pinned", "wrote", "choose")
+        if any(getattr(type(self), name) is not getattr(ReadWriteSplit, name) for name in own):
+            return None
+        return self._route_many
+
+    def _route_many(
+        self,
+        times: np.ndarray,
+        keys: np.ndarray | None,
+        kinds: np.ndarray,
+        sessions: np.ndarray | None,
+        servers: Sequence[ServerView],
+    ) -> np.ndarray:
+        primary = primary_of(servers)
+        none = -1 if primary is None else primary
+        out = np.full(len(kinds), none, dtype=np.int64)
+        usable = np.array([s.index for s in servers if s.role == "replica" and s.healthy])
+        reads = np.flatnonzero(kinds != 1)
+        if len(usable) and len(reads):
+            first = int(np.searchsorted(usable, self._next % len(servers)))  # next at or after
+            turn = (first + np.arange(len(reads))) % len(usable)
+            out[reads] = usable[turn]
+            self._next = int(out[reads[-1]]) + 1
+        return out
+
 
 class ReplicaRouter(ReadWriteSplit):
     """:class:`ReadWriteSplit` with read-your-writes per session and a limit on replica lag.

@@ -143,7 +143,8 @@ def _serve(
         status[k], start[k], departure[k] = queue.admit(t, s)
 
 
-def _check_choices(picks: np.ndarray, n: int) -> np.ndarray:
+def _check_choices(picks: np.ndarray, n: int, method: str = "choose()") -> np.ndarray:
+    """A fast path's choices, as given (-1: none), or a clear error naming the first bad one."""
     if picks.dtype.kind not in "iu" or (len(picks) and (picks.min() < -1 or picks.max() >= n)):
         bad = [
             p
@@ -151,9 +152,24 @@ def _check_choices(picks: np.ndarray, n: int) -> np.ndarray:
             if isinstance(p, bool) or not (isinstance(p, int) and -1 <= p < n)
         ]
         raise ValueError(
-            f"choose() must return a server index from 0 to {n - 1}, or None; got {bad[0]!r}"
+            f"{method} must return a server index from 0 to {n - 1}, or None; got {bad[0]!r}"
         )
     return picks
+
+
+def _from_answers(answers: list, n: int, method: str) -> np.ndarray:
+    """Python answers (an index, or None for none) as choices, refusing anything else (-1 too)."""
+    nones = answers.count(None)
+    values = [-1 if p is None else p for p in answers]
+    try:
+        picks = np.array(values)
+    except (TypeError, ValueError):
+        picks = None
+    if picks is None or picks.dtype.kind not in "iu":  # keep each answer as it was given
+        picks = np.array(values, dtype=object)
+    elif int(np.count_nonzero(picks == -1)) != nones:
+        raise ValueError(f"{method} must return a server index from 0 to {n - 1}, or None; got -1")
+    return _check_choices(picks, n, method)
 
 
 class _Batch:
@@ -213,7 +229,7 @@ def _dispatch(
                 None if b.session is None else b.session[lo:hi],
                 views,
             )
-            chosen[lo:hi] = _check_choices(np.asarray(picks), n)
+            chosen[lo:hi] = _check_choices(np.asarray(picks), n, "route_many()")
             return
         if assign_many is not None and not sees_request:
             chosen[lo:hi] = assign_many(hi - lo, views)
@@ -224,14 +240,7 @@ def _dispatch(
         else:
             choose = balancer.choose
             answers = [choose(views) for _ in range(hi - lo)]
-        answers = [-1 if p is None else p for p in answers]
-        try:
-            values = np.array(answers)
-        except (TypeError, ValueError):
-            values = None
-        if values is None or values.dtype.kind not in "iu":  # keep each answer as it was given
-            values = np.array(answers, dtype=object)
-        chosen[lo:hi] = _check_choices(values, n)
+        chosen[lo:hi] = _from_answers(answers, n, "route()" if sees_request else "choose()")
 
     lo = 0
     for time, server, healthy in belief:
@@ -271,7 +280,7 @@ def _event_loop(
             chosen[k], status[k] = -1, NO_SERVER
             continue
         if pick.__class__ is not int or not 0 <= pick < n:  # the slow, explaining check
-            pick = int(_check_choices(np.array([pick]), n)[0])
+            pick = int(_from_answers([pick], n, "route()" if sees_request else "choose()")[0])
         chosen[k] = pick
         status[k], start[k], departure[k] = queues[pick].admit(t, demand)
 
@@ -587,7 +596,10 @@ class _Replicated:
             view.role = "primary" if j == 0 else "replica"
         static = (
             not getattr(router, "uses_load", False)
-            and (hasattr(router, "route_many") or hasattr(router, "assign_many"))
+            and (
+                getattr(router, "route_many", None) is not None
+                or getattr(router, "assign_many", None) is not None
+            )
             and all(p == [(0.0, math.inf)] for p in periods)
             and not belief
         )
@@ -814,7 +826,7 @@ class _Replicated:
             if pick is None:
                 continue
             if pick.__class__ is not int or not 0 <= pick < m:
-                pick = int(_check_choices(np.array([pick]), m)[0])
+                pick = int(_from_answers([pick], m, "route()" if sees_request else "choose()")[0])
             self.chosen[k] = pick
             is_write = self.batch.kind[k] == WRITE
             if is_write and pick != primary:

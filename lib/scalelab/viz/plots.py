@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullLocator
 
 from scalelab.sim.result import SimResult
 from scalelab.viz.style import (
@@ -28,6 +29,25 @@ def axes(ax: Axes | None, size: tuple[float, float] = (7, 3.5)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
+
+
+def log_axis(ax: Axes, which: str = "y") -> None:
+    """Put ``which`` axis ("x", "y" or "both") on a log scale labelled in plain numbers (1, 10, 100 …).
+
+    No minor ticks and no ``10²``-style labels: those are typeset as maths, and cost a panel about a
+    third of its redraw time.
+    """
+    if which not in ("x", "y", "both"):
+        raise ValueError(f"which must be 'x', 'y' or 'both', got {which!r}")
+    for name in ("x", "y") if which == "both" else (which,):
+        getattr(ax, f"set_{name}scale")("log")
+        axis = getattr(ax, f"{name}axis")
+        axis.set_minor_locator(NullLocator())
+        axis.set_major_formatter(FuncFormatter(_plain))
+
+
+def _plain(value: float, _position: object = None) -> str:
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
 
 def target_band(ax: Axes, scale: float = 1000.0) -> None:
