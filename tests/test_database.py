@@ -17,6 +17,7 @@ from scalelab.database import (
     hit_ratio,
     plan,
     query_time,
+    recording,
     run,
     sample_db,
     statements,
@@ -105,6 +106,33 @@ def test_statements_records_the_sql_a_call_sends() -> None:
     assert sent == ["SELECT id FROM users WHERE name = 'Siobhan O''Brien'"]
     with pytest.raises(sqlite3.OperationalError):
         db.execute(f"SELECT id FROM users WHERE name = '{QUOTED}'")
+
+
+def test_recording_keeps_the_sql_as_written() -> None:
+    db = sample_db(np.random.default_rng(1))
+    copy = recording(db)
+    assert isinstance(copy, sqlite3.Connection) and copy.written == []
+    assert (
+        copy.execute("SELECT COUNT(*) FROM views").fetchone()
+        == db.execute("SELECT COUNT(*) FROM views").fetchone()
+    )
+    copy.written.clear()
+    copy.execute("SELECT id FROM users WHERE name = ?", (QUOTED,))
+    copy.cursor().execute("SELECT COUNT(*) FROM views WHERE user_id = 17")
+    copy.executemany("INSERT INTO users VALUES (?, ?, 'KR')", [(9001, "a"), (9002, "b")])
+    with copy:
+        copy.executescript("SELECT 1;")
+    assert copy.written == [
+        "SELECT id FROM users WHERE name = ?",
+        "SELECT COUNT(*) FROM views WHERE user_id = 17",
+        "INSERT INTO users VALUES (?, ?, 'KR')",
+        "SELECT 1;",
+    ]
+    # the trace callback (statements) sees both with the value filled in: only `written` tells them apart
+    _, sent = statements(copy, lambda: copy.execute("SELECT ?", (17,)))
+    assert sent == ["SELECT 17"]
+    with pytest.raises(ValueError, match="conn must be a sqlite3.Connection, got str"):
+        recording("db.sqlite")
 
 
 def test_btree_depth_and_hit_ratio() -> None:

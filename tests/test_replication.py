@@ -242,6 +242,43 @@ def test_failover_loses_the_writes_the_promoted_replica_had_not_applied_at_the_c
     assert lost[0] == lost[1] and 10 < lost[0] < 200, lost
 
 
+def test_replicated_db_promotes_with_the_rule_it_is_given() -> None:
+    """The chapter's tier takes the learner's promotion rule (exercise 06) in place of MostUpToDate."""
+    from scalelab.database import FailureDetector
+    from scalelab.database.panel import DB_TIME, replicated_db
+    from scalelab.sim import Outage, Promotion, Topology, poisson, with_writes
+
+    class Never(Promotion):
+        def __init__(self) -> None:
+            self.asked: list[list[int]] = []
+
+        def choose(self, replicas):  # noqa: ANN001, ANN201
+            self.asked.append([r.index for r in replicas])
+            return None
+
+    rng = np.random.default_rng(5)
+    traffic = with_writes(poisson(100, 20, DB_TIME, rng), 0.2, rng)
+    failed = {}
+    never = Never()
+    for label, rule in (("default", None), ("never", never)):
+        topology = Topology(
+            [replicated_db(2, 0.1, ReadWriteSplit(), promote=rule)],
+            outages={"db": [Outage(0, 5.0, 100.0)]},
+            health_checks={"db": FailureDetector(1.0)},
+        )
+        result = topology.run(traffic, rng=np.random.default_rng(5))
+        failed[label] = int((traffic.writes & ~result.ok).sum())
+    assert never.asked == [[1, 2]], never.asked
+    # promoted, writes resume a couple of seconds after the crash; never promoted, they fail to the end
+    assert failed["default"] < failed["never"] / 3, failed
+    with pytest.raises(
+        ValueError, match="promote must be a Promotion .* got the class MostUpToDate"
+    ):
+        replicated_db(2, 0.1, ReadWriteSplit(), promote=MostUpToDate)
+    with pytest.raises(ValueError, match="got 'most'"):
+        replicated_db(2, 0.1, ReadWriteSplit(), promote="most")
+
+
 def test_the_split_s_fast_path_routes_as_route_does():
     """ReadWriteSplit.route_many (arrays) against route (one at a time), health standing still."""
     import numpy as np

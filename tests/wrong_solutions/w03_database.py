@@ -109,6 +109,15 @@ def views_of(conn, user_id):
     return sum(1 for (uid,) in conn.execute("SELECT user_id FROM views") if uid == user_id)
 '''
     },
+    "views_of builds its query with an f-string": {
+        "index-answer": f'''def add_index(conn):
+    conn.execute("{INDEX}")
+
+
+def views_of(conn, user_id):
+    return conn.execute(f"SELECT COUNT(*) FROM views WHERE user_id = {{user_id}}").fetchone()[0]
+'''
+    },
     "key-value for orders that need joins and transactions": {
         "store-answer": stores(**{"shop-orders": "key-value"})
     },

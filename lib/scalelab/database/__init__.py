@@ -4,7 +4,8 @@
   :mod:`~scalelab.database.sample`: the video site's schema (users, videos, views) in an in-memory
   SQLite database, seeded (:func:`sample_db`), shared by the chapter, its exercise and the tests;
   :mod:`~scalelab.database.sql`: what SQLite does with a query (its plan, ``SCAN`` or ``SEARCH … USING
-  INDEX``, the work it does, how long it takes, the statements a function sends);
+  INDEX``, the work it does, how long it takes, the statements a function sends, as run or as
+  written);
   :mod:`~scalelab.database.box`: the application and the database on one box, fighting for RAM and
   cores, or the database on a server of its own.
 * chapter 06, replication (:mod:`~scalelab.database.replication`): one primary takes the writes,
@@ -33,7 +34,15 @@ from scalelab.database.replication import (
     own_stale_reads,
 )
 from scalelab.database.sample import QUOTED, SCHEMA, sample_db
-from scalelab.database.sql import plan, statements, timed, uses_index, work
+from scalelab.database.sql import (
+    RecordingConnection,
+    plan,
+    recording,
+    statements,
+    timed,
+    uses_index,
+    work,
+)
 
 __all__ = [
     # chapter 03, the database
@@ -45,6 +54,8 @@ __all__ = [
     "work",
     "timed",
     "statements",
+    "recording",
+    "RecordingConnection",
     "Table",
     "BoxRun",
     "btree_depth",

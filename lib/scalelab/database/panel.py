@@ -34,6 +34,7 @@ from scalelab.database.replication import (
 )
 from scalelab.sim import (
     Outage,
+    Promotion,
     Replication,
     Server,
     Tier,
@@ -158,9 +159,18 @@ REPLICATION_DEFAULTS = {
 
 
 def replicated_db(
-    replicas: int, mean_lag: float, router: object, failover_after: float = FAILOVER_AFTER
+    replicas: int,
+    mean_lag: float,
+    router: object,
+    failover_after: float = FAILOVER_AFTER,
+    promote: Promotion | None = None,
 ) -> Tier:
-    """A database tier: a primary and ``replicas`` replicas, promoting the most up-to-date one."""
+    """A database tier: a primary and ``replicas`` replicas behind ``router``; when the primary dies,
+    ``promote`` (a :class:`~scalelab.sim.Promotion`, e.g. the learner's rule of exercise 06) picks the
+    new primary, by default :class:`MostUpToDate`."""
+    if promote is not None and not isinstance(promote, Promotion):
+        got = f"the class {promote.__name__}" if isinstance(promote, type) else repr(promote)
+        raise ValueError(f"promote must be a Promotion object such as MostUpToDate(), got {got}")
     servers = [Server(name="primary")] + [
         Server(name=f"replica-{i}") for i in range(1, replicas + 1)
     ]
@@ -170,7 +180,9 @@ def replicated_db(
         router=router,
         cpu_time=DB_TIME,
         replication=Replication(
-            mean_lag=mean_lag, promote=MostUpToDate(), failover_after=failover_after
+            mean_lag=mean_lag,
+            promote=MostUpToDate() if promote is None else promote,
+            failover_after=failover_after,
         ),
     )
 

@@ -54,7 +54,9 @@ class ReadWriteSplit(Balancer):
     """Writes to the primary; reads to the healthy replicas in turn, or to the primary if none is up.
 
     The turn works as a health-aware round robin: each read goes to the first usable replica after
-    the one chosen last, in pool order, wrapping around (the first read starts looking at node 0).
+    the one chosen last, in pool order, wrapping around (a new router's first read goes to the usable
+    replica with the lowest index). A read that falls back to the primary, or is pinned there, does not
+    move the turn.
     ``route`` returns ``None`` only when no node can take the request: a write with no live primary,
     a read with no live node at all.
     """

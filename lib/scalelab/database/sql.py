@@ -11,7 +11,10 @@
 * :func:`timed` is the stopwatch: the median of several runs, in seconds. It varies from run to run and
   machine to machine; read it for its order of magnitude.
 * :func:`statements` records the SQL a piece of code sends to a connection (SQLite's trace callback),
-  so a test can look at the plan of a query that someone else's function ran.
+  so a test can look at the plan of a query that someone else's function ran. The trace reports each
+  statement with its parameters already filled in, so it cannot tell ``WHERE id = ?`` with ``(5,)``
+  from ``f"WHERE id = {5}"``: :func:`recording` gives a copy of a database that also keeps each
+  statement's text as its caller wrote it (:attr:`RecordingConnection.written`).
 
 Chapter 03 teaches with these (see also :mod:`scalelab.database.sample`).
 """
@@ -83,3 +86,53 @@ def statements(conn: sqlite3.Connection, call: Callable[[], object]) -> tuple[ob
     finally:
         conn.set_trace_callback(None)
     return result, sent
+
+
+class _RecordingCursor(sqlite3.Cursor):
+    """A cursor that notes the text of each statement in its connection's ``written`` list."""
+
+    def execute(self, sql, parameters=(), /):  # noqa: ANN001, ANN201 (sqlite3's own signature)
+        self.connection.written.append(sql)
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters, /):  # noqa: ANN001, ANN201
+        self.connection.written.append(sql)
+        return super().executemany(sql, seq_of_parameters)
+
+    def executescript(self, sql_script, /):  # noqa: ANN001, ANN201
+        self.connection.written.append(sql_script)
+        return super().executescript(sql_script)
+
+
+class RecordingConnection(sqlite3.Connection):
+    """A ``sqlite3.Connection`` that keeps, in :attr:`written`, the text of every statement sent
+    through ``execute``, ``executemany``, ``executescript`` or a cursor, exactly as the caller wrote it
+    (``?`` placeholders unbound). Make one with :func:`recording`."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.written: list[str] = []
+
+    def cursor(self, factory=_RecordingCursor):  # noqa: ANN001, ANN201
+        return super().cursor(factory)
+
+    def execute(self, sql, parameters=(), /):  # noqa: ANN001, ANN201
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters, /):  # noqa: ANN001, ANN201
+        return self.cursor().executemany(sql, seq_of_parameters)
+
+    def executescript(self, sql_script, /):  # noqa: ANN001, ANN201
+        return self.cursor().executescript(sql_script)
+
+
+def recording(conn: sqlite3.Connection) -> RecordingConnection:
+    """An in-memory copy of ``conn``'s database whose connection records each statement's text as
+    written: after ``f(copy)``, ``copy.written`` tells ``"… WHERE id = ?"`` (a parameter) from
+    ``"… WHERE id = 17"`` (a value pasted into the SQL)."""
+    if not isinstance(conn, sqlite3.Connection):
+        raise ValueError(f"conn must be a sqlite3.Connection, got {type(conn).__name__}")
+    copy = sqlite3.connect(":memory:", factory=RecordingConnection)
+    conn.backup(copy)
+    copy.written.clear()
+    return copy
