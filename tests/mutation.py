@@ -238,6 +238,41 @@ def _set(attr: str, value: object) -> Apply:
     return apply
 
 
+#: How a learner's SQL goes wrong, as (description, pattern, replacement) on the query's text.
+SQL_EDITS = (
+    ("ORDER BY dropped", r"\s+ORDER\s+BY\s+.*?(?=\s+LIMIT\b|\s*;?\s*$)", ""),
+    ("DESC → ASC", r"\bDESC\b", "ASC"),
+    ("ASC → DESC", r"\bASC\b", "DESC"),
+    ("first sort key reversed", r"(?<=\bORDER BY )([\w.]+)(?!\s+(ASC|DESC)\b)", None),
+    ("LEFT JOIN → JOIN", r"\bLEFT\s+(OUTER\s+)?JOIN\b", "JOIN"),
+    ("COUNT(col) → COUNT(*)", r"\bCOUNT\(\s*(?!\*)(?!DISTINCT)[\w.]+\s*\)", "COUNT(*)"),
+    ("DISTINCT dropped", r"\bDISTINCT\s+", ""),
+    ("join condition always true", r"\bON\s+(?=[\w.]+\s*=)", "ON 1 OR "),
+    ("WHERE negated", r"\bWHERE\s+", "WHERE NOT "),
+    ("LIMIT off by one", r"\bLIMIT\s+(\d+)", None),
+    ("GROUP BY dropped", r"\s+GROUP\s+BY\s+[\w.]+(\s*,\s*[\w.]+)*", ""),
+)
+
+
+def _sql_edits(text: str) -> Iterator[tuple[str, str]]:
+    """Mutants of a string that holds an SQL query: one per clause a learner gets wrong."""
+    import re
+
+    if not re.search(r"\b(SELECT|CREATE\s+INDEX|INSERT|UPDATE|DELETE)\b", text, re.I):
+        return
+    for what, pattern, replacement in SQL_EDITS:
+        for match in re.finditer(pattern, text, re.I | re.S):
+            if replacement is not None:
+                new = replacement
+            elif what.startswith("LIMIT"):
+                new = f"LIMIT {int(match.group(1)) + 1}"
+            else:  # an implicit ASC made DESC
+                new = f"{match.group(1)} DESC"
+            mutated = text[: match.start()] + new + text[match.end() :]
+            if mutated != text:
+                yield f"SQL: {what}", mutated
+
+
 def _edits(tree: ast.Module, node: ast.AST) -> Iterator[Edit]:  # noqa: C901 (one case per operator)
     if isinstance(node, ast.Compare):
         for k, op in enumerate(node.ops):
@@ -275,6 +310,9 @@ def _edits(tree: ast.Module, node: ast.AST) -> Iterator[Edit]:  # noqa: C901 (on
         elif value is None:
             if not _operand_of_is(tree, node):  # 'x is 0' is what 'is' → 'is not' already tests
                 yield "None → 0", "parent", _set("value", 0)
+        elif isinstance(value, str):
+            for what, new in _sql_edits(value):
+                yield what, "parent", _set("value", new)
         elif isinstance(value, int | float):
             seen = {value}
             for new in (value + 1, value - 1, 0, 1):
