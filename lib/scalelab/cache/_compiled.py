@@ -44,23 +44,8 @@ def _visits(ids, writes, times, capacity, ttl, refresh, n_ids, start_ids, start_
         k = start_ids[r] if seeding else ids[i]
         s = slot_of[k]
         if not seeding:
-            if writes[i]:
-                if s >= 0:
-                    p, q = prev[s], nxt[s]
-                    if p >= 0:
-                        nxt[p] = q
-                    else:
-                        tail = q
-                    if q >= 0:
-                        prev[q] = p
-                    else:
-                        head = p
-                    slot_of[k] = -1
-                    free[n_free] = s
-                    n_free += 1
-                continue
             if s >= 0:
-                if times[i] < expiry_at[s]:
+                if not writes[i] and times[i] < expiry_at[s]:
                     hits[i] = True
                     if refresh and s != head:
                         p, q = prev[s], nxt[s]
@@ -74,7 +59,7 @@ def _visits(ids, writes, times, capacity, ttl, refresh, n_ids, start_ids, start_
                         nxt[head] = s
                         head = s
                     continue
-                p, q = prev[s], nxt[s]  # expired: dropped, then stored again below
+                p, q = prev[s], nxt[s]  # a write drops the key; an expired entry is stored anew
                 if p >= 0:
                     nxt[p] = q
                 else:
@@ -86,6 +71,8 @@ def _visits(ids, writes, times, capacity, ttl, refresh, n_ids, start_ids, start_
                 slot_of[k] = -1
                 free[n_free] = s
                 n_free += 1
+            if writes[i]:
+                continue
         if n_free == 0:  # full: the stale end goes
             s = tail
             tail = nxt[s]

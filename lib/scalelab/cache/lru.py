@@ -422,22 +422,12 @@ class SimCache:
         store, capacity, inf = self._store, self.capacity, float("inf")
         evict = store.popitem
         size = len(store)
-        if self.policy == "LRU":  # the hot loop of the simulator: one branch fewer
-            move = store.move_to_end
-            for i, key in enumerate(keys):
-                if key in store:
-                    hits[i] = 1
-                    move(key)
-                else:
-                    store[key] = inf
-                    if size == capacity:
-                        evict(False)
-                    else:
-                        size += 1
-            return
+        move = store.move_to_end if self.policy == "LRU" else None
         for i, key in enumerate(keys):
             if key in store:
                 hits[i] = 1
+                if move is not None:
+                    move(key)
             else:
                 store[key] = inf
                 if size == capacity:
@@ -468,7 +458,7 @@ class SimCache:
         self, keys: list[int], times: list[float], hits: bytearray, ttl: float | None
     ) -> None:
         store, capacity, inf = self._store, self.capacity, float("inf")
-        where, stored, pick = self._where, self._keys, self._pick.index
+        where, stored, pick, forget = self._where, self._keys, self._pick.index, self._forget
         for i, key in enumerate(keys):
             now = times[i]
             expires = store.get(key)
@@ -478,19 +468,11 @@ class SimCache:
                     continue
                 # Expired: dropped (the last key fills its slot, as in delete), then fetched again.
                 del store[key]
-                j = where.pop(key)
-                last = stored.pop()
-                if j < len(stored):
-                    stored[j] = last
-                    where[last] = j
+                forget(key)
             elif len(stored) >= capacity:
-                j = pick(len(stored))
-                victim = stored[j]
-                del store[victim], where[victim]
-                last = stored.pop()
-                if j < len(stored):
-                    stored[j] = last
-                    where[last] = j
+                victim = stored[pick(len(stored))]
+                del store[victim]
+                forget(victim)
             store[key] = inf if ttl is None else now + ttl
             where[key] = len(stored)
             stored.append(key)
