@@ -238,7 +238,8 @@ class PathResult:
     answered_by : np.ndarray
         The tier that answered each request (a cache hit: the cache tier); -1 if it failed.
     stale : np.ndarray
-        True for a read answered by a replica that had not yet applied the latest write of its key.
+        True for a read answered by a replica that had not yet applied the latest write of its key
+        (a workload without keys has no "its key": then no read is marked stale).
     lost_writes : int
         Committed writes that a failover threw away (the promoted replica had not applied them).
     apply_busy : dict
