@@ -16,6 +16,7 @@ from scalelab.cache.lru import POLICIES, SimCache
 from scalelab.cache.plots import hit_ratio_vs_size, stampede_timeline
 from scalelab.cache.stampede import PROTECTIONS, stampede
 from scalelab.theory import caching
+from scalelab.viz.style import COLORS
 from scalelab.viz.widgets import ControlPanel, slider
 
 #: The chapter's catalogue, traffic and costs.
@@ -47,10 +48,11 @@ def cache_figure(
 
     sizes = np.unique(np.r_[0, np.geomspace(20, N_KEYS // 2, 12)].astype(int))
     che = [caching.che_hit_ratio(popularity, c) for c in sizes]
-    fig, (left, middle, right) = plt.subplots(
-        1, 3, figsize=(14, 3.8), gridspec_kw={"width_ratios": [3, 1.4, 3]}
+    fig, (left, latency_ax, load_ax, right) = plt.subplots(
+        1, 4, figsize=(14, 3.8), gridspec_kw={"width_ratios": [3, 0.7, 0.7, 3]}
     )
-    fig.subplots_adjust(left=0.05, right=0.95, bottom=0.15, wspace=0.35)
+    # Fixed margins (no layout engine): the figure does not move as the sliders do, and redraws faster.
+    fig.subplots_adjust(left=0.05, right=0.97, bottom=0.15, top=0.88, wspace=0.45)
     ttl_only = caching.ttl_catalogue_hit_ratio(popularity, READ_RATE, ttl) if ttl else None
     hit_ratio_vs_size(
         sizes,
@@ -63,14 +65,19 @@ def cache_figure(
     )
     latency = 1000 * caching.cache_aside_latency(h, CACHE_TIME, DB_TIME)
     db_load = caching.db_read_load(h, READ_RATE)
-    middle.bar(
-        ["mean latency\n(ms)", "database\n(reads/s ÷ 100)"],
-        [latency, db_load / 100],
-        color=["#55A868", "#C44E52"],
-    )
-    middle.set_title(f"hit ratio {h:.1%}")
-    middle.set_ylim(0, 1.25 * max(latency, db_load / 100))
-    middle.bar_label(middle.containers[0], labels=[f"{latency:.2f} ms", f"{db_load:,.0f}/s"])
+    # Two small charts on fixed scales (no cache at all is the top), so a slider's effect shows.
+    no_cache_ms = 1000 * (CACHE_TIME + DB_TIME)
+    for ax, value, color, top, label, text in (
+        (latency_ax, latency, COLORS["cache"], no_cache_ms, "mean read (ms)", f"{latency:.2f} ms"),
+        (load_ax, db_load, COLORS["db"], READ_RATE, "database reads/s", f"{db_load:,.0f}/s"),
+    ):
+        bars = ax.bar([0], [value], width=0.6, color=color)
+        ax.bar_label(bars, labels=[text], fontsize=8)
+        ax.set_xlim(-0.6, 0.6)
+        ax.set_ylim(0, 1.2 * top)
+        ax.set_xticks([])
+        ax.set_ylabel(label)
+    latency_ax.set_title(f"hit ratio {h:.1%}", loc="left")
     hot = stampede(
         READ_RATE,
         REBUILD_TIME,
@@ -92,7 +99,7 @@ def panel() -> ControlPanel:
     wide = {"description_width": "160px"}
     return ControlPanel(
         cache_figure,
-        cache_percent=slider("cache size (% of keys)", 1, 50, 1, DEFAULTS["cache_percent"]),
+        cache_percent=slider("cache size (% of catalogue)", 1, 50, 1, DEFAULTS["cache_percent"]),
         alpha=slider("Zipf α (skew)", 0.5, 1.4, 0.1, DEFAULTS["alpha"]),
         ttl=slider("TTL (s, 0 = none)", 0, 120, 5, DEFAULTS["ttl"]),
         policy=widgets.Dropdown(
