@@ -45,4 +45,10 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "a tier has at most one primary, so the last healthy primary found is the first"
         ),
     },
+    "07-cache": {
+        "list-answer L8: 'self.size' → 'type(self).size'": (
+            "every __init__ writes the same 0 to the class, and push_front rebinds size on the instance "
+            "before it can differ, so each list still starts at 0 and keeps its own length"
+        ),
+    },
 }

@@ -178,6 +178,48 @@ WRONG = {
             self.used.remove(key)
 """
     },
+    "two caches share one dictionary (a class attribute)": {
+        "lru-answer": changed(
+            LRU,
+            "class LRUCache:\n",
+            "class LRUCache:\n    nodes = {}  # one dictionary for every cache\n\n",
+        ).replace("        self.nodes = {}\n", "")
+    },
+    "collections.OrderedDict instead of the linked list": {
+        "lru-answer": """from collections import OrderedDict
+
+
+class LRUCache:
+    def __init__(self, capacity, clock):
+        self.capacity, self.clock = capacity, clock
+        self.entries = OrderedDict()
+
+    def __len__(self):
+        return len(self.entries)
+
+    def get(self, key):
+        if key not in self.entries:
+            return MISS
+        value, expires_at = self.entries[key]
+        if self.clock() >= expires_at:
+            del self.entries[key]
+            return MISS
+        self.entries.move_to_end(key)
+        return value
+
+    def put(self, key, value, ttl=None):
+        if self.capacity == 0:
+            return
+        if key in self.entries:
+            self.entries.move_to_end(key)
+        elif len(self.entries) >= self.capacity:
+            self.entries.popitem(last=False)
+        self.entries[key] = (value, float("inf") if ttl is None else self.clock() + ttl)
+
+    def delete(self, key):
+        self.entries.pop(key, None)
+"""
+    },
     "capacity 0 crashes on the first put": {
         "lru-answer": changed(LRU, "        if self.capacity == 0:\n            return\n", "")
     },

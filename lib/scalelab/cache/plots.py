@@ -29,7 +29,7 @@ def hit_ratio_vs_size(
         ax.plot(100 * np.asarray(x) / n_keys, y, marker, ls="none", ms=6, mfc="none", label=label)
     if ttl_only is not None:
         ax.axhline(ttl_only, color="black", ls=":", lw=1, label="TTL alone (no size limit)")
-    ax.set_xlabel("cache size (% of the catalogue)")
+    ax.set_xlabel(f"cache size (% of the catalogue: all {n_keys:,} keys)")
     ax.set_ylabel("hit ratio")
     ax.set_ylim(0, 1)
     ax.set_title(title)
@@ -69,32 +69,56 @@ def database_over_time(
     right.set_ylabel("p99 latency (ms, log scale)")
     lines = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + right.get_legend_handles_labels()[1]
-    ax.legend(lines, labels, loc="upper left", fontsize=8)
+    # Below the plot, where it hides no bar (the cold start is at the top left).
+    ax.figure.legend(lines, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
     return ax.figure
 
 
 def stampede_timeline(
     results: dict[str, StampedeResult], ax: Axes | None = None, title: str = "A hot key expires"
 ) -> Figure:
-    """Rebuilds running at once (the database's extra concurrent queries) around each expiry."""
+    """Rebuilds running at once (the database's extra concurrent queries) around each expiry.
+
+    A log axis from 0.5, so that one rebuild (a lock's) stands as tall as a factor of two; a marker
+    at each burst's peak, so that a one-second rebuild on a long run is not lost between samples.
+    """
     ax = axes(ax, (7, 3.4))
-    for (label, result), style in zip(results.items(), ("-", "--", ":"), strict=False):
+    end = max(result.duration for result in results.values())
+    top = max([result.peak for result in results.values()] + [1])
+    for (label, result), style, marker in zip(
+        results.items(), ("-", "--", ":"), "o^s", strict=False
+    ):
         t = np.linspace(0, result.duration, 4000)
-        ax.step(
+        (line,) = ax.step(
             t,
-            np.maximum(result.concurrent(t), 0.8),
+            np.maximum(result.concurrent(t), 0.5),
             style,
             where="post",
             label=f"{label}: {result.rebuilds_per_expiry:,.1f} rebuilds/expiry, "
             f"{100 * result.waited_share:.1f}% wait",
         )
+        first, peaks = _burst_peaks(result)
+        ax.plot(first, peaks, marker, ls="none", ms=5, color=line.get_color())
     log_axis(ax)
-    ax.set_ylim(0.8, None)
+    ax.set_ylim(0.5, 30 * top)  # room above the highest peak for the legend
+    ax.set_xlim(0, end)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("rebuilds running at once")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
     return ax.figure
+
+
+def _burst_peaks(result: StampedeResult) -> tuple[np.ndarray, np.ndarray]:
+    """Each burst of rebuilds (starts closer than ``delta`` apart): its first start and its peak."""
+    starts = result.starts
+    if len(starts) == 0:
+        return starts, starts
+    new = np.r_[True, np.diff(starts) > result.delta]
+    group = np.cumsum(new) - 1
+    peaks = np.zeros(group[-1] + 1)
+    np.maximum.at(peaks, group, result.concurrent(starts))
+    return starts[new], peaks
 
 
 def database_timeline(
