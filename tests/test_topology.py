@@ -432,3 +432,36 @@ def test_each_request_reports_its_path_wait_and_service_per_tier():
     total = np.nansum(result.wait[:, miss] + result.service[:, miss])
     assert total == pytest.approx(result.latency[miss])  # the tiers' waits and services add up
     assert (result.wait[~np.isnan(result.wait)] >= 0).all()
+
+
+def test_a_read_is_stale_only_for_a_write_to_its_own_key():
+    """Interleaved keys: a write to another key neither makes a read stale nor hides its own."""
+    pairs, lag = 5_000, 1.0
+    t = np.arange(pairs) * 50.0
+    # key 2k written at t, key 2k+1 written at t + 0.05; read of 2k at t + 0.1 (stale with
+    # probability e^(-0.1/1) = 0.905), and a read of a never-written key at t + 0.1 (never stale).
+    arrival = np.concatenate([t, t + 0.05, t + 0.1, t + 0.1 + 1e-6])
+    kind = np.concatenate([np.full(2 * pairs, WRITE), np.full(2 * pairs, READ)]).astype(np.int8)
+    keys = np.concatenate(
+        [2 * np.arange(pairs), 2 * np.arange(pairs) + 1, 2 * np.arange(pairs), np.full(pairs, -7)]
+    )
+    order = np.argsort(arrival, kind="stable")
+    w = Workload(
+        arrival[order],
+        np.full(4 * pairs, 1e-9),
+        float(pairs * 50),
+        keys=keys[order],
+        kind=kind[order],
+    )
+    tier = Tier(
+        "db",
+        [Server(name="primary"), Server(name="replica")],
+        SplitByKindFast(),
+        cpu_time=w.demand,
+        replication=Replication(mean_lag=lag, apply_cost=0.0),
+    )
+    result = Topology([tier]).run(w, rng=rng(2))
+    own = (w.kind == READ) & (w.keys >= 0)
+    never = (w.kind == READ) & (w.keys < 0)
+    assert result.stale[own].mean() == pytest.approx(math.exp(-0.1 / lag), abs=0.02)
+    assert not result.stale[never].any()

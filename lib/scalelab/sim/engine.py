@@ -416,7 +416,7 @@ def _tier_demand(
                 f"tier {tier.name!r}: cpu_time as an array needs one value per request "
                 f"({n}), got shape {tier.cpu_time.shape}"
             )
-        return tier.cpu_time.astype(float)
+        return np.asarray(tier.cpu_time, dtype=float)
     return _demands(n, tier.cpu_time, tier.service, rng)
 
 
@@ -492,8 +492,13 @@ def run_topology(
             lost_writes += run.lost
             apply_busy[i] = run.apply_busy
             stale[idx] = run.stale()
-        node[i, idx], tier_status[i, idx] = chosen, st
-        tier_arrival[i, idx], tier_start[i, idx], tier_departure[i, idx] = arrival, start, departure
+        rows = slice(None) if i == 0 else idx  # every request reaches the first tier, in order
+        node[i, rows], tier_status[i, rows] = chosen, st
+        tier_arrival[i, rows], tier_start[i, rows], tier_departure[i, rows] = (
+            arrival,
+            start,
+            departure,
+        )
 
         served = st == OK
         ends = np.zeros(len(idx), dtype=bool)
@@ -632,7 +637,7 @@ class _Replicated:
         time = np.concatenate([w_time, r_time])
         key = np.concatenate([w_key, r_key])
         is_read = np.concatenate([np.zeros(len(w_time), bool), np.ones(len(r_time), bool)])
-        order = np.lexsort((is_read, time, key))
+        order = np.lexsort((time, key))  # stable: writes (first) before reads at the same instant
         last = np.where(~is_read[order], np.arange(len(order)), -1)
         np.maximum.accumulate(last, out=last)
         at_read = np.flatnonzero(is_read[order])
