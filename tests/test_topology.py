@@ -470,3 +470,18 @@ def test_a_read_is_stale_only_for_a_write_to_its_own_key():
     own = (w.kind == READ) & ~never
     assert result.stale[own].mean() == pytest.approx(math.exp(-0.1 / lag), abs=0.02)
     assert not result.stale[never].any()
+
+
+def test_a_big_run_keeping_its_memory_gives_the_same_numbers(monkeypatch):
+    """Below _BIG_RUN the allocator is left alone; above, it keeps freed memory: same results."""
+    from scalelab.sim import engine
+
+    w = data_workload(300, 30, 0.2, seed=9)
+    path = Topology([database(2, SplitByKindFast(), mean_lag=0.3)])
+    plain = path.run(w, rng=rng(3))
+    monkeypatch.setattr(engine, "_BIG_RUN", 1)
+    kept = path.run(w, rng=rng(3))
+    for a, b in ((plain.node, kept.node), (plain.tier_departure, kept.tier_departure)):
+        np.testing.assert_array_equal(a, b)
+    if sys.platform == "linux":
+        assert engine._glibc() is not None  # the path above really ran

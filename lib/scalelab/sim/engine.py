@@ -16,9 +16,13 @@ arrival, so it runs the plain event loop.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import ctypes
+import functools
 import heapq
 import math
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -430,6 +434,49 @@ def _checked_rng(rng: np.random.Generator | None) -> np.random.Generator:
     return rng
 
 
+#: From this many requests on, a run keeps the memory it frees for its next arrays (see below).
+_BIG_RUN = 2_000_000
+
+
+@contextlib.contextmanager
+def _reusing_memory(n: int) -> Iterator[None]:
+    """For a big run, let freed arrays' memory serve the next ones instead of going back to the OS.
+
+    A run of 10⁷ requests makes gigabytes of short-lived arrays; glibc hands each back to the kernel
+    and maps fresh pages for the next, and touching fresh pages cost more than half of the run's time
+    (11.7 s → 7.7 s at 10⁷ with this). So, during the run only, large blocks come from the heap and
+    free memory is kept (``mallopt``); afterwards the defaults are back and ``malloc_trim`` returns it.
+    Elsewhere than Linux with glibc this does nothing.
+    """
+    libc = _glibc() if n >= _BIG_RUN else None
+    if libc is None:
+        yield
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, 2**30 - 1)
+    libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
+    try:
+        yield
+    finally:
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 * 1024)  # glibc's defaults
+        libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
+        libc.malloc_trim(0)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt, libc.malloc_trim  # noqa: B018 (both must exist: glibc, not musl)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
 def run_topology(
     topology: Topology, workload: Workload, rng: np.random.Generator | None = None
 ) -> PathResult:
@@ -438,7 +485,11 @@ def run_topology(
         raise TypeError(
             f"workload must be a Workload (e.g. scalelab.sim.poisson(...)), got {type(workload).__name__}"
         )
-    rng = _checked_rng(rng)
+    with _reusing_memory(len(workload)):
+        return _run(topology, workload, _checked_rng(rng))
+
+
+def _run(topology: Topology, workload: Workload, rng: np.random.Generator) -> PathResult:
     tiers = topology.tiers
     n, count = len(workload), len(tiers)
     node = np.full((count, n), -1, dtype=np.int64)
