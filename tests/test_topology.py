@@ -142,6 +142,18 @@ def test_applies_can_be_free():
     assert busy[1] == pytest.approx(200 * 0.9 * 0.002 / 2, rel=0.03)
 
 
+def pair(w: Workload, mean_lag: float, apply_cost: float = 0.0) -> Tier:
+    """A primary and one replica; writes to the primary, reads to the replica; each request's work
+    is the workload's own."""
+    return Tier(
+        "db",
+        [Server(name="primary"), Server(name="replica")],
+        SplitByKindFast(),
+        cpu_time=w.demand,
+        replication=Replication(mean_lag=mean_lag, apply_cost=apply_cost),
+    )
+
+
 def write_then_read(lag_after: float, mean_lag: float, pairs: int = 20_000) -> Workload:
     """Each key written once, then read ``lag_after`` seconds after the write committed."""
     gap = 20 * mean_lag + lag_after
@@ -164,13 +176,7 @@ def write_then_read(lag_after: float, mean_lag: float, pairs: int = 20_000) -> W
 def test_a_read_at_a_fixed_time_after_a_write_is_stale_with_probability_exp(after, mean_lag):
     """Lag ~ Exp(mean): a read t after the commit is stale with probability e^(−t/mean)."""
     w = write_then_read(after, mean_lag)
-    tier = Tier(
-        "db",
-        [Server(name="primary"), Server(name="replica")],
-        SplitByKindFast(),
-        cpu_time=w.demand,
-        replication=Replication(mean_lag=mean_lag, apply_cost=0.0),
-    )
+    tier = pair(w, mean_lag, 0.0)
     result = Topology([tier]).run(w, rng=rng(8))
     assert result.stale_share() == pytest.approx(math.exp(-after / mean_lag), abs=0.02)
 
@@ -458,13 +464,7 @@ def test_a_read_is_stale_only_for_a_write_to_its_own_key():
         keys=keys[order],
         kind=kind[order],
     )
-    tier = Tier(
-        "db",
-        [Server(name="primary"), Server(name="replica")],
-        SplitByKindFast(),
-        cpu_time=w.demand,
-        replication=Replication(mean_lag=lag, apply_cost=0.0),
-    )
+    tier = pair(w, lag, 0.0)
     result = Topology([tier]).run(w, rng=rng(2))
     never = (w.kind == READ) & (w.keys == 10**9)
     own = (w.kind == READ) & ~never
