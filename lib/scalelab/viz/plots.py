@@ -128,16 +128,23 @@ def server_load(
     ax.set_ylabel("requests")
     ax.set_ylim(0, 1.1 * max(counts.max(), 1))
     ax.set_title(title)
+    crowded = len(names) > 4  # more names than fit side by side: slanted
+    if crowded:
+        ax.tick_params(axis="x", labelrotation=40, labelsize=8)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
     # Below the axes, where it can hide neither a bar nor a tick label.
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, frameon=False)
+    below = -0.3 if crowded else -0.12
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, below), ncols=3, frameon=False)
     return ax.figure
 
 
 def dashboard(result: SimResult, window: float = 1.0, title: str = "") -> Figure:
     """Latency over time beside load per server: what an operator would look at."""
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(10, 3.5), layout="constrained", width_ratios=(2, 1)
-    )
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), width_ratios=(2, 1))
+    # Fixed margins (room for the legends below the axes), not a layout engine: a panel redraws this
+    # figure on every slider move, and the constrained layout was half of its drawing time.
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.8, bottom=0.3, wspace=0.45)
     latency_over_time(result, window, ax=left, title=title or "Latency over time")
     server_load(result, ax=right)
     return fig
