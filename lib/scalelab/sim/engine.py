@@ -317,10 +317,7 @@ def simulate(
         The balancer's own randomness, e.g. ``np.random.default_rng(5)`` (the workload carries its
         own). Without one, runs use ``np.random.default_rng(0)``, so they still repeat exactly.
     """
-    if not isinstance(workload, Workload):
-        raise TypeError(
-            f"workload must be a Workload (e.g. scalelab.sim.poisson(...)), got {type(workload).__name__}"
-        )
+    _check_workload(workload)
     servers = list(servers)
     if not servers or not all(isinstance(s, Server) for s in servers):
         raise ValueError(f"servers must be a non-empty list of Server, got {servers!r}")
@@ -338,13 +335,7 @@ def simulate(
         balancer = Direct()
     if not callable(getattr(balancer, "choose", None)):
         raise TypeError(f"balancer must have a choose(servers) method, got {balancer!r}")
-    if rng is None:
-        rng = np.random.default_rng(0)
-    elif not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(5), got {rng!r}"
-        )
-
+    rng = _checked_rng(rng)
     topology = Topology(
         [Tier("servers", servers, balancer)],
         outages={"servers": list(outages)},
@@ -407,9 +398,7 @@ def _pass_tier(
     return chosen, status, start, departure
 
 
-def _tier_demand(
-    tier: Tier, first: bool, workload: Workload, rng: np.random.Generator
-) -> np.ndarray:
+def _tier_demand(tier: Tier, workload: Workload, rng: np.random.Generator) -> np.ndarray:
     """Seconds of work at ``tier`` for every request of the workload (drawn whether or not it comes)."""
     n = len(workload)
     if tier.cpu_time is None:
@@ -422,6 +411,13 @@ def _tier_demand(
             )
         return np.asarray(tier.cpu_time, dtype=float)
     return _demands(n, tier.cpu_time, tier.service, rng)
+
+
+def _check_workload(workload: object) -> None:
+    if not isinstance(workload, Workload):
+        raise TypeError(
+            f"workload must be a Workload (e.g. scalelab.sim.poisson(...)), got {type(workload).__name__}"
+        )
 
 
 def _checked_rng(rng: np.random.Generator | None) -> np.random.Generator:
@@ -481,10 +477,7 @@ def run_topology(
     topology: Topology, workload: Workload, rng: np.random.Generator | None = None
 ) -> PathResult:
     """Send every request along ``topology``'s tiers; see :meth:`Topology.run`."""
-    if not isinstance(workload, Workload):
-        raise TypeError(
-            f"workload must be a Workload (e.g. scalelab.sim.poisson(...)), got {type(workload).__name__}"
-        )
+    _check_workload(workload)
     with _reusing_memory(len(workload)):
         return _run(topology, workload, _checked_rng(rng))
 
@@ -506,7 +499,7 @@ def _run(topology: Topology, workload: Workload, rng: np.random.Generator) -> Pa
     going = np.arange(n)
     arrives = workload.arrival
     for i, tier in enumerate(tiers):
-        demand_all = _tier_demand(tier, i == 0, workload, rng)
+        demand_all = _tier_demand(tier, workload, rng)
         if not len(going):
             break
         if i == 0:  # the workload's arrivals are sorted already
@@ -637,7 +630,7 @@ class _Replicated:
         rng: np.random.Generator,
         horizon: float = math.inf,
     ) -> None:
-        self.tier, self.rep = tier, tier.replication
+        self.rep = tier.replication
         self.horizon = horizon  # applying counts as busy time up to the end of the run
         self.servers, self.periods, self.views = tier.servers, periods, views
         self.batch = batch
@@ -713,7 +706,9 @@ class _Replicated:
         self.status[wrong] = READ_ONLY
         # The primary: its departures are the commits.
         mine = np.flatnonzero(chosen == 0)
-        self._serve_at(0, mine, arrival[mine], demand[mine])
+        self.status[mine], self.start[mine], self.departure[mine] = self._served(
+            0, arrival[mine], demand[mine]
+        )
         committed = mine[(self.status[mine] == OK) & writes[mine]]
         commits = (
             np.maximum.accumulate(self.departure[committed]) if len(committed) else np.zeros(0)
@@ -731,12 +726,9 @@ class _Replicated:
             reads = np.flatnonzero((chosen == j) & ~wrong)
             applies = np.maximum.accumulate(commits + lags[:, j]) if len(commits) else commits
             times = np.concatenate([applies, arrival[reads]])
-            is_read = np.concatenate([np.zeros(len(applies), bool), np.ones(len(reads), bool)])
-            order = np.lexsort((is_read, times))
+            order = np.argsort(times, kind="stable")  # stable: an apply before a read at a tie
             work = np.concatenate([cost, demand[reads]])[order]
-            st = np.full(len(order), REFUSED, dtype=np.int8)
-            s, d = np.full(len(order), np.nan), np.full(len(order), np.nan)
-            _serve(self.servers[j], self.periods[j], times[order], work, st, s, d)
+            st, s, d = self._served(j, times[order], work)
             back = np.empty_like(order)
             back[order] = np.arange(len(order))
             a, r = back[: len(applies)], back[len(applies) :]
@@ -750,11 +742,14 @@ class _Replicated:
         keys = self.batch.key
         return np.zeros(len(rows), dtype=np.int64) if keys is None else keys[rows]
 
-    def _serve_at(self, j: int, rows: np.ndarray, arrival: np.ndarray, demand: np.ndarray) -> None:
-        st = np.full(len(rows), REFUSED, dtype=np.int8)
-        s, d = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    def _served(
+        self, j: int, arrival: np.ndarray, demand: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(status, start, departure) of requests arriving at node ``j`` (arrivals sorted)."""
+        st = np.full(len(arrival), REFUSED, dtype=np.int8)
+        s, d = np.full(len(arrival), np.nan), np.full(len(arrival), np.nan)
         _serve(self.servers[j], self.periods[j], arrival, demand, st, s, d)
-        self.status[rows], self.start[rows], self.departure[rows] = st, s, d
+        return st, s, d
 
     # -- one request at a time -----------------------------------------------------------------
 
@@ -871,7 +866,8 @@ class _Replicated:
                     told_down = at
                 b += 1
             if not belief and not queues[primary]._locate(t) and told_down == math.inf:
-                told_down = max((lo for lo, hi in _downs(periods[primary]) if lo <= t), default=t)
+                # at the crash: the end of the last up period before t (0 if it was never up)
+                told_down = max((hi for _, hi in periods[primary] if hi <= t), default=0.0)
             if t >= told_down + rep.failover_after:
                 failover(told_down + rep.failover_after)
             for j in range(m):
@@ -924,15 +920,3 @@ def _is_up(periods: list[tuple[float, float]], t: float) -> bool:
     """Whether a station with these up periods is up at ``t``."""
     k = bisect.bisect_right(periods, (t, math.inf)) - 1
     return k >= 0 and periods[k][0] <= t < periods[k][1]
-
-
-def _downs(periods: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The down intervals between up periods: [(crash, back), …]."""
-    out, t = [], 0.0
-    for lo, hi in periods:
-        if lo > t:
-            out.append((t, lo))
-        t = hi
-    if math.isfinite(t):
-        out.append((t, math.inf))
-    return out
