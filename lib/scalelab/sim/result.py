@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
 
@@ -369,19 +369,8 @@ class PathResult:
         known = nodes >= 0
         demand = np.where(known & ~np.isnan(demand), demand * speed[np.maximum(nodes, 0)], 0.0)
 
-        def cut(column: np.ndarray | None) -> np.ndarray | None:
-            return None if column is None else column[order]
-
-        seen = replace(
-            w,
-            arrival=self.tier_arrival[i, order],
-            demand=demand,
-            keys=cut(w.keys),
-            kind=cut(w.kind),
-            session=cut(w.session),
-        )
         return SimResult(
-            seen,
+            w.rows(order, arrival=self.tier_arrival[i, order], demand=demand),
             self.topology.tiers[i].servers,  # type: ignore[attr-defined]
             nodes,
             self.tier_status[i, order],

@@ -90,20 +90,15 @@ class Workload:
 
     def slice(self, lo: int, hi: int, start: float, duration: float) -> Workload:
         """Requests ``lo`` to ``hi`` (by position), observed over ``[start, start + duration)``."""
+        return self.rows(slice(lo, hi), start=float(start), duration=float(duration))
 
-        def cut(column: np.ndarray | None) -> np.ndarray | None:
-            return None if column is None else column[lo:hi]
-
-        return replace(
-            self,
-            arrival=self.arrival[lo:hi],
-            demand=self.demand[lo:hi],
-            keys=cut(self.keys),
-            kind=cut(self.kind),
-            session=cut(self.session),
-            start=float(start),
-            duration=float(duration),
-        )
+    def rows(self, which: slice | np.ndarray, **changes: object) -> Workload:
+        """The requests at positions ``which``, every column cut alike, with ``changes`` applied."""
+        columns = {
+            name: None if getattr(self, name) is None else getattr(self, name)[which]
+            for name in ("arrival", "demand", "keys", "kind", "session")
+        }
+        return replace(self, **(columns | changes))
 
 
 def _demands(n: int, cpu_time: float, distribution: str, rng: np.random.Generator) -> np.ndarray:
