@@ -388,3 +388,15 @@ def test_the_engine_shows_the_router_each_servers_name_and_weight() -> None:
     weighted = [Server(weight=3, name="big"), Server(weight=1, name="small")]
     counts = simulate(work, weighted, scalelab.WeightedRoundRobin()).requests_per_server()
     assert counts.tolist() == [30, 10], f"expected a 3 : 1 split by weight, got {counts.tolist()}"
+
+
+def test_at_least_zero_refuses_what_is_not_a_number_of_0_or_more():
+    from scalelab.validate import at_least_zero
+
+    at_least_zero("lag", 0)
+    at_least_zero("lag", float("inf"))
+    for bad in (-1, True, "1", float("nan")):
+        with pytest.raises(ValueError, match=r"^lag must be a number of seconds of 0 or more, got"):
+            at_least_zero("lag", bad, "a number of seconds")
+    with pytest.raises(ValueError, match="rate must be a rate per second of 0 or more, got inf"):
+        at_least_zero("rate", float("inf"), "a rate per second", finite=True)

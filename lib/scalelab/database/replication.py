@@ -40,6 +40,7 @@ import numpy as np
 
 from scalelab.sim.faults import Outage
 from scalelab.sim.route import Balancer, Promotion, RequestView, ServerView
+from scalelab.validate import at_least_zero
 
 
 def primary_of(servers: Sequence[ServerView]) -> int | None:
@@ -147,9 +148,8 @@ class ReplicaRouter(ReadWriteSplit):
 
     def __init__(self, max_lag: float = 1.0, delay: float = 2.0) -> None:
         super().__init__()
-        for name, value in (("max_lag", max_lag), ("delay", delay)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-                raise ValueError(f"{name} must be a number of seconds of 0 or more, got {value!r}")
+        at_least_zero("max_lag", max_lag, "a number of seconds")
+        at_least_zero("delay", delay, "a number of seconds")
         self.max_lag = max_lag
         self.delay = delay
         self._last_write: dict[int, float] = {}
@@ -194,8 +194,7 @@ class FailureDetector:
     """
 
     def __init__(self, after: float = 6.0) -> None:
-        if isinstance(after, bool) or not isinstance(after, int | float) or not after >= 0:
-            raise ValueError(f"after must be a number of seconds of 0 or more, got {after!r}")
+        at_least_zero("after", after, "a number of seconds")
         self.after = after
 
     def transitions(self, outages: Sequence[Outage]) -> list[tuple[float, int, bool]]:

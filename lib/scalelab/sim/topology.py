@@ -29,7 +29,7 @@ import numpy as np
 from scalelab.sim.faults import Outage
 from scalelab.sim.route import Balancer, HealthSignal, Promotion, Stage
 from scalelab.sim.server import Server
-from scalelab.validate import positive
+from scalelab.validate import at_least_zero, positive
 
 
 @dataclass(frozen=True)
@@ -62,24 +62,14 @@ class Replication:
     failover_after: float = 5.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.mean_lag, bool) or not (
-            isinstance(self.mean_lag, int | float) and self.mean_lag >= 0
-        ):
-            raise ValueError(f"mean_lag must be 0 or more seconds, got {self.mean_lag!r}")
-        if self.apply_cost is not None and not (
-            isinstance(self.apply_cost, int | float) and self.apply_cost >= 0
-        ):
-            raise ValueError(
-                f"apply_cost must be None or 0 or more seconds, got {self.apply_cost!r}"
-            )
+        at_least_zero("mean_lag", self.mean_lag, "a number of seconds")
+        if self.apply_cost is not None:
+            at_least_zero("apply_cost", self.apply_cost, "None or a number of seconds")
         if self.promote is not None and not callable(getattr(self.promote, "choose", None)):
             raise TypeError(
                 f"promote must be a Promotion with a choose(replicas) method, got {self.promote!r}"
             )
-        if not (isinstance(self.failover_after, int | float) and self.failover_after >= 0):
-            raise ValueError(
-                f"failover_after must be 0 or more seconds, got {self.failover_after!r}"
-            )
+        at_least_zero("failover_after", self.failover_after, "a number of seconds")
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,14 +138,10 @@ class Tier:
             )
         if isinstance(self.cpu_time, int | float) and not isinstance(self.cpu_time, bool):
             positive(f"tier {self.name!r} cpu_time", self.cpu_time)
-        if self.replication is not None:
-            if not isinstance(self.replication, Replication):
-                raise TypeError(
-                    f"tier {self.name!r}: replication must be a Replication, "
-                    f"got {self.replication!r}"
-                )
-            if len(servers) < 1:
-                raise ValueError(f"tier {self.name!r}: replication needs at least a primary")
+        if self.replication is not None and not isinstance(self.replication, Replication):
+            raise TypeError(
+                f"tier {self.name!r}: replication must be a Replication, got {self.replication!r}"
+            )
 
 
 @dataclass(frozen=True, eq=False)

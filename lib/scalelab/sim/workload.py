@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from scalelab.validate import positive
+from scalelab.validate import at_least_zero, positive
 
 #: What a request does to the data it names: reads it, or writes it.
 READ, WRITE = 0, 1
@@ -68,10 +68,7 @@ class Workload:
         if self.kind is not None and len(self.kind) and not np.isin(self.kind, (READ, WRITE)).all():
             raise ValueError("kind must hold only READ (0) and WRITE (1)")
         positive("duration", self.duration)
-        if isinstance(self.start, bool) or not (
-            isinstance(self.start, int | float) and self.start >= 0
-        ):
-            raise ValueError(f"start must be a number of seconds of 0 or more, got {self.start!r}")
+        at_least_zero("start", self.start, "a number of seconds")
 
     def __len__(self) -> int:
         return len(self.arrival)

@@ -12,16 +12,11 @@ import math
 
 import numpy as np
 
-from scalelab.validate import positive
-
-
-def _at_least_zero(name: str, value: float, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
-        raise ValueError(f"{name} must be {what} of 0 or more, got {value!r}")
+from scalelab.validate import at_least_zero, positive
 
 
 def _rate(name: str, value: float) -> None:
-    _at_least_zero(name, value, "a rate per second")
+    at_least_zero(name, value, "a rate per second", finite=True)
 
 
 def stale_probability(after: float, mean_lag: float) -> float:
@@ -31,7 +26,7 @@ def stale_probability(after: float, mean_lag: float) -> float:
     sees the old value with this probability.
     """
     positive("mean_lag", mean_lag)
-    _at_least_zero("after", after, "a number of seconds")
+    at_least_zero("after", after, "a number of seconds", finite=True)
     return math.exp(-after / mean_lag)
 
 
@@ -74,7 +69,7 @@ def utilisation(
         raise ValueError(f"replicas must be a whole number of 0 or more, got {replicas!r}")
     for name, value in (("read_time", read_time), ("write_time", write_time)):
         positive(name, value)
-    _at_least_zero("apply_time", apply_time, "a number of seconds")
+    at_least_zero("apply_time", apply_time, "a number of seconds", finite=True)
     if replicas == 0:
         return np.array([read_rate * read_time + write_rate * write_time])
     replica = read_rate / replicas * read_time + write_rate * apply_time
