@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import simpy
 import three_tier
+from compare import best_of, side_by_side
 
 import scalelab
 from scalelab import chapters
@@ -81,58 +82,31 @@ def simpy_least_connections(arrival: np.ndarray, demand: np.ndarray) -> np.ndarr
     return latency
 
 
-def best_of(runs: int, func) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return min(times), result
-
-
 def main() -> None:
     big = poisson(RATE, 1_000_000 / RATE, CPU, np.random.default_rng(1))
-    n = len(big)
-    ours_s, result = best_of(
-        5, lambda: scalelab.simulate(big, scalelab.pool(SERVERS), scalelab.RoundRobin())
-    )
-
     small = 100_000
-    simpy_s, simpy_lat = best_of(
-        1, lambda: simpy_latencies(big.arrival[:small], big.demand[:small])
-    )
     sub = scalelab.sim.Workload(big.arrival[:small], big.demand[:small], big.duration)
-    ours_small = scalelab.simulate(sub, scalelab.pool(SERVERS), scalelab.RoundRobin())
-    agree = np.allclose(simpy_lat, ours_small.latency, rtol=0, atol=1e-6)
+    for name, strategy, simpy_model, runs, target in (
+        ("round robin", scalelab.RoundRobin, simpy_latencies, 5, 50),
+        ("least connections", scalelab.LeastConnections, simpy_least_connections, 3, 10),
+    ):
+        ours_s, _ = best_of(
+            runs,
+            lambda strategy=strategy: scalelab.simulate(big, scalelab.pool(SERVERS), strategy()),
+        )
+        simpy_s, simpy_lat = best_of(
+            1, lambda simpy_model=simpy_model: simpy_model(sub.arrival, sub.demand)
+        )
+        ours_lat = scalelab.simulate(sub, scalelab.pool(SERVERS), strategy()).latency
+        side_by_side(
+            f"Poisson → {name} → {SERVERS} FIFO servers at ρ = {RHO}",
+            (len(big), ours_s),
+            (small, simpy_s),
+            (simpy_lat, ours_lat),
+            target,
+        )
 
-    ours_rate, simpy_rate = n / ours_s, small / simpy_s
-    print(f"model: Poisson → round robin → {SERVERS} FIFO servers at ρ = {RHO}")
-    print(f"scalelab : {n:,} requests in {ours_s * 1000:,.0f} ms → {ours_rate:,.0f} requests/s")
-    print(
-        f"SimPy    : {small:,} requests in {simpy_s * 1000:,.0f} ms → {simpy_rate:,.0f} requests/s"
-    )
-    print(f"ratio    : scalelab is {ours_rate / simpy_rate:,.0f}× SimPy (target ≥ 50×)")
-    print(f"same latencies as SimPy on the first {small:,} requests: {agree}")
-
-    lc_s, _ = best_of(
-        3, lambda: scalelab.simulate(big, scalelab.pool(SERVERS), scalelab.LeastConnections())
-    )
-    simpy_lc_s, simpy_lc_lat = best_of(
-        1, lambda: simpy_least_connections(big.arrival[:small], big.demand[:small])
-    )
-    lc_small = scalelab.simulate(sub, scalelab.pool(SERVERS), scalelab.LeastConnections())
-    lc_agree = np.allclose(simpy_lc_lat, lc_small.latency, rtol=0, atol=1e-6)
-    lc_rate, simpy_lc_rate = n / lc_s, small / simpy_lc_s
-    print(f"model: Poisson → least connections → {SERVERS} FIFO servers at ρ = {RHO}")
-    print(f"scalelab : {n:,} requests in {lc_s * 1000:,.0f} ms → {lc_rate:,.0f} requests/s")
-    print(
-        f"SimPy    : {small:,} requests in {simpy_lc_s * 1000:,.0f} ms → "
-        f"{simpy_lc_rate:,.0f} requests/s"
-    )
-    print(f"ratio    : scalelab is {lc_rate / simpy_lc_rate:,.1f}× SimPy (target ≥ 10×)")
-    print(f"same latencies as SimPy on the first {small:,} requests: {lc_agree}")
-
-    three_tier.report(best_of)
+    three_tier.report()
     print()
 
     for chapter, makers in chapters.panels().items():

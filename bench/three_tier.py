@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 import simpy
+from compare import best_of, side_by_side
 
 import scalelab
 from scalelab.sim import Replication, Server, Tier, Topology, Workload
@@ -128,26 +129,23 @@ def simpy_latencies(w: Workload, path: Topology) -> np.ndarray:
     return latency
 
 
-def report(best_of) -> None:  # noqa: ANN001
-    """Print the side-by-side numbers (``best_of(runs, func) -> (seconds, result)`` from bench.py)."""
+def report() -> None:
+    """Print the model's speed beside SimPy's, and the time of 10⁷ requests."""
     small = 100_000
     sub = workload(small)
     path = topology(sub)
     simpy_s, simpy_lat = best_of(1, lambda: simpy_latencies(sub, path))
-    ours_small = path.run(sub, rng=np.random.default_rng(SEED))
-    agree = np.allclose(simpy_lat, ours_small.latency, rtol=0, atol=1e-6)
-
+    ours_lat = path.run(sub, rng=np.random.default_rng(SEED)).latency
     big = workload(1_000_000)
     ours_s, _ = best_of(3, lambda: topology(big).run(big, rng=np.random.default_rng(SEED)))
-    ours_rate, simpy_rate = len(big) / ours_s, len(sub) / simpy_s
-    print(
-        f"\nthree tiers: web ×{WEB} → LRU cache ({CACHED:,} of {KEYS:,} Zipf keys) → primary + 2 "
-        f"replicas, {WRITES:.0%} writes"
+    side_by_side(
+        f"three tiers: web ×{WEB} → LRU cache ({CACHED:,} of {KEYS:,} Zipf keys) → primary + 2 "
+        f"replicas, {WRITES:.0%} writes",
+        (len(big), ours_s),
+        (len(sub), simpy_s),
+        (simpy_lat, ours_lat),
+        100,
     )
-    print(f"scalelab : {len(big):,} requests in {ours_s:,.2f} s → {ours_rate:,.0f} requests/s")
-    print(f"SimPy    : {len(sub):,} requests in {simpy_s:,.2f} s → {simpy_rate:,.0f} requests/s")
-    print(f"ratio    : scalelab is {ours_rate / simpy_rate:,.0f}× SimPy (target ≥ 100×)")
-    print(f"same latencies as SimPy on the first {small:,} requests: {agree}")
 
     start = time.perf_counter()
     huge = workload(10_000_000)
