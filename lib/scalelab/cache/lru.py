@@ -28,6 +28,7 @@ or the simulator decides what time it is.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from numbers import Integral
@@ -411,32 +412,16 @@ class SimCache:
         return hits
 
     def _dispatch(self, keys: list[int], times: list[float] | None, hits: bytearray) -> None:
+        """The one-at-a-time loops (``read``, and ``reads`` under random eviction)."""
+        times = times or [0.0] * len(keys)
         if self.policy == "random":
-            self._reads_random(keys, times or [0.0] * len(keys), hits, self.ttl)
-        elif self.ttl is None:
-            self._reads_forever(keys, hits)
+            self._reads_random(keys, times, hits, self.ttl)
         else:
-            self._reads_ttl(keys, times, hits)
+            self._reads_lru_fifo(keys, times, hits)
 
-    def _reads_forever(self, keys: list[int], hits: bytearray) -> None:
-        store, capacity, inf = self._store, self.capacity, float("inf")
-        evict = store.popitem
-        size = len(store)
-        move = store.move_to_end if self.policy == "LRU" else None
-        for i, key in enumerate(keys):
-            if key in store:
-                hits[i] = 1
-                if move is not None:
-                    move(key)
-            else:
-                store[key] = inf
-                if size == capacity:
-                    evict(False)
-                else:
-                    size += 1
-
-    def _reads_ttl(self, keys: list[int], times: list[float], hits: bytearray) -> None:
-        store, capacity, ttl = self._store, self.capacity, self.ttl
+    def _reads_lru_fifo(self, keys: list[int], times: list[float], hits: bytearray) -> None:
+        store, capacity = self._store, self.capacity
+        ttl = math.inf if self.ttl is None else self.ttl  # no TTL: an entry never expires
         move = store.move_to_end
         evict = store.popitem
         refresh = self.policy == "LRU"
