@@ -33,6 +33,7 @@ import gc
 import importlib
 import json
 import os
+import re
 import selectors
 import signal
 import sys
@@ -256,8 +257,6 @@ SQL_EDITS = (
 
 def _sql_edits(text: str) -> Iterator[tuple[str, str]]:
     """Mutants of a string that holds an SQL query: one per clause a learner gets wrong."""
-    import re
-
     if not re.search(r"\b(SELECT|CREATE\s+INDEX|INSERT|UPDATE|DELETE)\b", text, re.I):
         return
     for what, pattern, replacement in SQL_EDITS:

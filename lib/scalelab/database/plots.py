@@ -147,7 +147,7 @@ def replication_dashboard(
     busy = result.utilisation(tier)
     i = result.topology.tier_index(tier)
     servers = result.topology.tiers[i].servers
-    apply = (result.apply_busy or {}).get(i, np.zeros(len(servers))) / result.workload.duration
+    apply = result.apply_busy.get(i, np.zeros(len(servers))) / result.workload.duration
     names = [s.name for s in servers]
     right.bar(names, busy, color=COLORS["db"], edgecolor="black")
     right.bar(names, apply, color="none", edgecolor="black", hatch="//", label="applying writes")

@@ -40,6 +40,7 @@ import numpy as np
 
 from scalelab.sim.faults import Outage
 from scalelab.sim.route import Balancer, Promotion, RequestView, ServerView
+from scalelab.sim.workload import WRITE
 from scalelab.validate import at_least_zero
 
 
@@ -123,7 +124,7 @@ class ReadWriteSplit(Balancer):
         none = -1 if primary is None else primary
         out = np.full(len(kinds), none, dtype=np.int64)
         usable = np.array([s.index for s in servers if s.role == "replica" and s.healthy])
-        reads = np.flatnonzero(kinds != 1)
+        reads = np.flatnonzero(kinds != WRITE)
         if len(usable) and len(reads):
             first = int(np.searchsorted(usable, self._next % len(servers)))  # next at or after
             turn = (first + np.arange(len(reads))) % len(usable)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cached_property
 
@@ -257,7 +257,7 @@ class PathResult:
     answered_by: np.ndarray
     stale: np.ndarray
     lost_writes: int = 0
-    apply_busy: dict = None  # type: ignore[assignment]
+    apply_busy: dict = field(default_factory=dict)
 
     @cached_property
     def departure(self) -> np.ndarray:
@@ -382,7 +382,7 @@ class PathResult:
         """Busy share of each station of tier ``name``, replication work included."""
         i = self.topology.tier_index(name)  # type: ignore[attr-defined]
         busy = self.tier(i).utilisation()
-        extra = (self.apply_busy or {}).get(i)
+        extra = self.apply_busy.get(i)
         if extra is not None:
             servers = self.topology.tiers[i].servers  # type: ignore[attr-defined]
             workers = np.array([s.workers for s in servers])

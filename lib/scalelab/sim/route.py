@@ -31,6 +31,7 @@ from typing import Protocol
 import numpy as np
 
 from scalelab.sim.faults import Outage
+from scalelab.sim.workload import WRITE
 
 
 class ServerView:
@@ -136,7 +137,7 @@ class RequestView:
     @property
     def is_write(self) -> bool:
         """True for a write, False for a read."""
-        return self.kind == 1
+        return self.kind == WRITE
 
     def __repr__(self) -> str:
         what = "write" if self.is_write else "read"
