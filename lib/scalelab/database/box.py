@@ -32,8 +32,8 @@ The model (a teaching model: the numbers are orders of magnitude, the shapes are
 * **Shared**: one station whose workers are the box's cores; a worker is busy for the app work and the
   query. The cache gets the RAM left after the OS and the application (:func:`cache_gb`).
 * **Dedicated**: the app box serves the app work, then the request crosses the network to the database
-  box, which serves the query with its own cores and nearly all its RAM as cache (a tandem of two
-  stations, run with :func:`scalelab.sim.simulate` one tier after the other).
+  box, which serves the query with its own cores and nearly all its RAM as cache (a two-tier
+  :class:`~scalelab.sim.Topology`: app, then database).
 
 Real systems: PostgreSQL's ``shared_buffers`` and the OS page cache, MySQL InnoDB's buffer pool (often
 sized to most of a dedicated server's RAM), SQLite's page cache.
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scalelab.sim import Server, Workload, simulate
+from scalelab.sim import Server, Tier, Topology, Workload, simulate
 from scalelab.validate import positive, positive_int
 
 MEMORY_READ_S = 100e-9
@@ -229,18 +229,15 @@ def run(
         result = simulate(Workload(arrival, app + query, duration), [box])
         used = result.utilisation()[0]
         return BoxRun(layout, result.latency, used, used, cache, hit_ratio(table, cache))
-    first = simulate(Workload(arrival, app, duration), [box])
-    reach_db = first.departure + NETWORK_RTT_S / 2
-    order = np.argsort(reach_db, kind="stable")
-    second = simulate(
-        Workload(reach_db[order], query[order], duration + float(reach_db.max(initial=0))),
-        [Server(workers=cores, name="DB")],
+    # Two boxes in series; the network's round trip delays every request alike, so it is added after.
+    path = Topology(
+        [Tier("app", [box]), Tier("db", [Server(workers=cores, name="DB")], cpu_time=query)]
     )
-    done = np.empty(n)
-    done[order] = second.departure
-    latency = done + NETWORK_RTT_S / 2 - arrival
+    result = path.run(Workload(arrival, app, duration))
+    latency = result.latency + NETWORK_RTT_S
     db_used = float(query.sum() / (cores * duration))
-    return BoxRun(layout, latency, first.utilisation()[0], db_used, cache, hit_ratio(table, cache))
+    app_used = result.utilisation("app")[0]
+    return BoxRun(layout, latency, app_used, db_used, cache, hit_ratio(table, cache))
 
 
 def capacity(
