@@ -86,6 +86,12 @@ def test_shared_pictures_import_no_family(module: str) -> None:
     assert not bad, f"{module} is generic: expected no import of a family, got {bad}"
 
 
+@pytest.mark.parametrize("module", [m for m in SOURCES if m.startswith("scalelab.net")])
+def test_the_loopback_servers_import_no_family(module: str) -> None:
+    bad = sorted(i for i in _imports(SOURCES[module]) if i.startswith(FAMILIES_PREFIXES))
+    assert not bad, f"{module} is shared by the labs: expected no import of a family, got {bad}"
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_a_family_imports_no_other_family(family: str) -> None:
     others = tuple(p for p in FAMILIES_PREFIXES if p != f"scalelab.{family}")
