@@ -19,6 +19,7 @@ import atexit
 import http.client
 import ipaddress
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -86,6 +87,18 @@ class LogLine:
 
 
 App = Callable[[Request], Reply]
+
+
+class _Server(ThreadingHTTPServer):
+    """The standard library's threading server, quiet when a client hangs up early (a load that
+    stops at its deadline, a probe that timed out): nothing to report, and nothing printed into the
+    notebook. Any other error in a handler is printed as usual."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 _RUNNING: set[LocalServer] = set()
 _RUNNING_LOCK = threading.Lock()
@@ -164,7 +177,7 @@ class LocalServer:
 
         port = self._port if self._port is not None else 0
         try:
-            self._httpd = ThreadingHTTPServer((self.host, port), Handler)
+            self._httpd = _Server((self.host, port), Handler)
         except OSError as error:
             raise RuntimeError(
                 f"{self.name} could not listen on {self.host}:{port} ({error.strerror}); "
