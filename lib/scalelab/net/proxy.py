@@ -494,8 +494,10 @@ def drive(
 ) -> Load:
     """Send ``count`` GET requests to ``url + path``, ``concurrency`` at a time, stopping at ``deadline`` s.
 
-    A request's backend is read from the proxy's ``X-Backend`` header (or the body, for a backend
-    asked directly). Never raises for a failed request: it is counted in ``errors``.
+    No request starts after the deadline; one in flight then may take its ``timeout`` to finish, so a
+    load lasts at most ``deadline + timeout`` seconds. A request's backend is read from the proxy's
+    ``X-Backend`` header (or the body, for a backend asked directly). Never raises for a failed
+    request: it is counted in ``errors``.
     """
     positive_int("count", count)
     positive_int("concurrency", concurrency)
@@ -513,8 +515,7 @@ def drive(
                 if next_request[0] >= count or time.monotonic() >= end:
                     return
                 next_request[0] += 1
-            left = max(0.05, min(timeout, end - time.monotonic()))
-            answer = get(url + path, timeout=left)
+            answer = get(url + path, timeout=timeout)
             with lock:
                 if answer.status is None:
                     errors["no answer"] += 1

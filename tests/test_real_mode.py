@@ -1,0 +1,309 @@
+"""Chapter 05's real mode: a balancer drives a reverse proxy in front of real servers on 127.0.0.1.
+
+The lab starts, serves, fails over and stops cleanly (no thread left, every port refuses afterwards);
+the library's round robin and the exercise's reference balancers give the expected shares on real
+traffic; the health checker follows ``HealthCheck``'s rule probe for probe; a broken balancer gets a
+clear 5xx, never a hang. Health checks probe every 0.05 s, so the whole file runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+from submissions import reference_answers
+
+from scalelab import Balancer, HealthCheck, LeastConnections, RoundRobin, ServerView
+from scalelab.balancer import WeightedRoundRobin
+from scalelab.balancer.real import LAB_CHECK, RealLab
+from scalelab.net import LocalServer, Reply, get
+from scalelab.net.proxy import HealthChecker, ReverseProxy, backend_app, drive
+from scalelab.sim.faults import Outage
+
+NAMES = ["web-1", "web-2", "web-3"]
+
+
+def _settle(before: set[threading.Thread], seconds: float = 2.0) -> list[str]:
+    """Threads started since ``before`` that are still alive after at most ``seconds``."""
+    end = time.monotonic() + seconds
+    while True:
+        left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not left or time.monotonic() > end:
+            return left
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def no_leftovers():
+    """Fails the test if a thread it started is still running, or a server it started still listens."""
+    before = set(threading.enumerate())
+    urls: list[str] = []
+    yield urls
+    assert _settle(before) == [], "expected every thread the lab started to end"
+    listening = [u for u in urls if get(u + "/", timeout=0.5).status is not None]
+    assert listening == [], "expected every port the lab used to refuse connections"
+
+
+def _exercise_balancers() -> dict[str, type]:
+    """RoundRobinBalancer and HealthAwareBalancer as the exercise's solution writes them."""
+    namespace = {"Balancer": Balancer, "ServerView": ServerView, "Sequence": Sequence}
+    for grade_id in ("rr-answer", "ha-answer"):
+        exec(reference_answers("05-load-balancer")[grade_id], namespace)  # noqa: S102
+    return {n: namespace[n] for n in ("RoundRobinBalancer", "HealthAwareBalancer")}
+
+
+def test_the_lab_starts_serves_and_stops_cleanly(no_leftovers) -> None:
+    with RealLab(RoundRobin()) as lab:
+        no_leftovers += [s.url for s in lab.servers] + [lab.proxy.url]
+        assert all(u.startswith("http://127.0.0.1:") for u in no_leftovers)
+        assert len(set(no_leftovers)) == 4, "expected four servers on four ports"
+        assert get(lab.proxy.url + "/").text in NAMES
+        assert [get(s.url + "/").text for s in lab.servers] == NAMES
+    assert repr(lab) == "RealLab(RoundRobin, 3 servers, stopped)"
+    with pytest.raises(RuntimeError, match="not running"):
+        lab.send(1)
+
+
+def test_round_robin_gives_exactly_equal_shares_on_real_traffic(no_leftovers) -> None:
+    with RealLab(RoundRobin()) as lab:
+        no_leftovers += [s.url for s in lab.servers]
+        load = lab.send(90)
+        # What the servers themselves logged, not only what the proxy says it did.
+        served = [sum(line.path == "/" for line in s.log) for s in lab.servers]
+        forwarded = dict(lab.proxy.sent)
+    assert (load.sent, load.failed, load.unsent) == (90, 0, 0)
+    assert load.answered == {"web-1": 30, "web-2": 30, "web-3": 30}
+    assert served == [30, 30, 30] and forwarded == load.answered
+    assert str(load) == "90 requests: web-1 30, web-2 30, web-3 30; errors: none"
+
+
+def test_weighted_round_robin_follows_the_weights_on_real_traffic(no_leftovers) -> None:
+    with RealLab(WeightedRoundRobin(), weights=[3, 1, 1]) as lab:
+        no_leftovers += [s.url for s in lab.servers]
+        assert lab.send(50).answered == {"web-1": 30, "web-2": 10, "web-3": 10}
+
+
+def test_the_exercise_reference_balancers_give_the_expected_shares(no_leftovers) -> None:
+    balancers = _exercise_balancers()
+    with RealLab(balancers["HealthAwareBalancer"]()) as lab:
+        no_leftovers += [s.url for s in lab.servers]
+        assert lab.send(30).answered == {"web-1": 10, "web-2": 10, "web-3": 10}
+        lab.stop_server("web-2")
+        lab.wait_until("web-2", healthy=False)
+        down = lab.send(30)
+        lab.start_server("web-2")
+        lab.wait_until("web-2", healthy=True)
+        back = lab.send(30)
+    assert down.answered == {"web-1": 15, "web-2": 0, "web-3": 15} and down.failed == 0
+    assert back.answered == {"web-1": 10, "web-2": 10, "web-3": 10} and back.failed == 0
+    # Part 1's balancer ignores health, as the exercise asks: the proxy answers 502 for its turns.
+    with RealLab(balancers["RoundRobinBalancer"]()) as lab:
+        no_leftovers += [s.url for s in lab.servers]
+        lab.stop_server(1)
+        lab.wait_until(1, healthy=False)
+        blind = lab.send(30)
+    assert blind.answered == {"web-1": 10, "web-2": 0, "web-3": 10}
+    assert blind.errors == {"502 Bad Gateway": 10}
+
+
+@pytest.mark.parametrize("check", [LAB_CHECK, HealthCheck(interval=0.04, fall=2, rise=4)])
+def test_health_checks_take_a_stopped_server_out_and_put_it_back(no_leftovers, check) -> None:
+    with RealLab(RoundRobin(), health_check=check) as lab:
+        no_leftovers += [s.url for s in lab.servers]
+        lab.send(9)
+        lab.stop_server("web-3")
+        # Traffic while the checks find out: a few requests meet the dead server, then none.
+        during = lab.send(1000, deadline=check.fall * check.interval, concurrency=2)
+        out = lab.wait_until("web-3", healthy=False, timeout=2)
+        assert lab.health == {"web-1": "up", "web-2": "up", "web-3": "DOWN"}
+        after = lab.send(30)
+        lab.start_server("web-3")
+        back = lab.wait_until("web-3", healthy=True, timeout=2)
+        again = lab.send(30)
+    assert (out.probes, out.healthy) == (check.fall, False)
+    assert (back.probes, back.healthy) == (check.rise, True)
+    # At most fall + 1 probe periods (the stop can fall just after a probe), with slack for a busy CI.
+    assert 0 < out.seconds < (check.fall + 1) * check.interval + 0.5
+    assert 0 < back.seconds < (check.rise + 1) * check.interval + 0.5
+    assert str(out) == f"web-3 marked down after {check.fall} failed probes"
+    assert str(back) == f"web-3 back in rotation after {check.rise} good probes"
+    assert set(during.errors) <= {"502 Bad Gateway"}
+    assert during.failed < during.sent / 2, f"expected few errors while detecting, got {during}"
+    assert after.answered == {"web-1": 15, "web-2": 15, "web-3": 0} and after.failed == 0
+    assert again.answered == {"web-1": 10, "web-2": 10, "web-3": 10}
+
+
+def _checker_changes(check: HealthCheck, down: list[bool]) -> list[tuple[int, bool]]:
+    """(probe index from 0, healthy) changes when the checker sees ``down[k]`` at probe k."""
+    checker = HealthChecker(["http://127.0.0.1:9"], check)  # never started: probes fed by hand
+    for is_down in down:
+        checker._record(0, not is_down)
+    return [(c.probe - 1, c.healthy) for c in checker.changes]
+
+
+def _model_changes(check: HealthCheck, down: list[bool]) -> list[tuple[int, bool]]:
+    """The same from ``HealthCheck.transitions``: a down run of probes k1..k2 is one outage."""
+    outages, k = [], 0
+    while k < len(down):
+        if down[k]:
+            start = k
+            while k < len(down) and down[k]:
+                k += 1
+            end = k - 0.5 if k < len(down) else float("inf")
+            outages.append(
+                Outage(0, (start - 0.5 if start else 0) * check.interval, end * check.interval)
+            )
+        k += 1
+    events = check.transitions(outages) if outages else []
+    changes = [(round(t / check.interval), healthy) for t, _, healthy in events]
+    return [(k, healthy) for k, healthy in changes if k < len(down)]  # the probes the checker saw
+
+
+def test_the_checker_follows_health_checks_rule_probe_for_probe() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        check = HealthCheck(interval=1.0, fall=rng.randint(1, 4), rise=rng.randint(1, 4))
+        p = rng.choice([0.2, 0.5, 0.8])
+        down = [rng.random() < p for _ in range(rng.randint(1, 40))]
+        assert _checker_changes(check, down) == _model_changes(check, down), (check, down)
+
+
+class _Raises(Balancer):
+    def choose(self, servers):
+        return 1 // 0
+
+
+class _Returns(Balancer):
+    def __init__(self, value):
+        self.value = value
+
+    def choose(self, servers):
+        return self.value
+
+
+class _Stuck(Balancer):
+    def __init__(self):
+        self.release = threading.Event()
+
+    def choose(self, servers):
+        self.release.wait(5)
+        return 0
+
+
+@pytest.mark.parametrize(
+    ("balancer", "status", "message"),
+    [
+        (_Raises(), 500, "choose() raised ZeroDivisionError: integer division or modulo by zero"),
+        (_Returns(7), 500, "choose() returned 7; expected the index of a server (0 to 2) or None"),
+        (_Returns(-1), 500, "returned -1; expected"),
+        (_Returns("web-1"), 500, "returned 'web-1'; expected"),
+        (_Returns(True), 500, "returned True; expected"),
+        (_Returns(None), 503, "no healthy server"),
+    ],
+    ids=["raises", "index 7", "index -1", "a name", "a bool", "None"],
+)
+def test_a_broken_balancer_gets_a_clear_error_not_a_hang(
+    no_leftovers, balancer, status, message
+) -> None:
+    with RealLab(balancer, health_check=None) as lab:
+        no_leftovers += [s.url for s in lab.servers] + [lab.proxy.url]
+        started = time.monotonic()
+        answer = get(lab.proxy.url + "/", timeout=2)
+        assert time.monotonic() - started < 1
+        assert (answer.status, answer.text.startswith("balancer: ")) == (status, True)
+        assert message in answer.text
+        assert get(lab.proxy.url + "/", timeout=2).status == status, "expected it to keep serving"
+
+
+def test_a_balancer_that_never_returns_gets_500_within_the_time_limit(no_leftovers) -> None:
+    stuck = _Stuck()
+    with (
+        LocalServer(backend_app("web-1")) as web,
+        ReverseProxy(stuck, [web.url], decide_timeout=0.2) as proxy,
+    ):
+        no_leftovers += [web.url, proxy.url]
+        first = threading.Thread(target=get, args=(proxy.url + "/",), kwargs={"timeout": 3})
+        first.start()
+        time.sleep(0.05)
+        started = time.monotonic()
+        answer = get(proxy.url + "/", timeout=2)
+        waited = time.monotonic() - started
+        late = get(proxy.url + "/", timeout=2)
+        stuck.release.set()
+        first.join()
+    assert answer.status == 500 and "has not returned for 0.2 s" in answer.text
+    assert waited < 1 and late.status == 500
+
+
+def test_least_connections_sees_requests_in_flight(no_leftovers) -> None:
+    def slow(request):
+        time.sleep(0.03)
+        return Reply(200, "web-1")
+
+    servers = [LocalServer(slow, name="web-1")] + [
+        LocalServer(backend_app(n), name=n) for n in NAMES[1:]
+    ]
+    for s in servers:
+        s.start()
+    try:
+        with ReverseProxy(LeastConnections(), [s.url for s in servers]) as proxy:
+            no_leftovers += [s.url for s in servers] + [proxy.url]
+            load = drive(proxy.url, 90, deadline=5, concurrency=3)
+    finally:
+        for s in servers:
+            s.stop()
+    assert load.failed == 0 and load.sent == 90
+    assert load.answered.get("web-1", 0) < 90 / 6, (
+        f"expected the slow server to get few, got {load}"
+    )
+
+
+def test_a_load_stops_at_its_deadline(no_leftovers) -> None:
+    def slow(request):
+        time.sleep(0.1)
+        return Reply(200, "slow")
+
+    with LocalServer(slow) as server:
+        no_leftovers.append(server.url)
+        started = time.monotonic()
+        load = drive(server.url, 1000, deadline=0.3, concurrency=2)
+        # No request starts after the deadline; the ones in flight then may finish.
+        assert time.monotonic() - started < 0.3 + 0.1 + 0.5
+    assert load.unsent > 900 and load.sent + load.unsent == 1000 and load.failed == 0
+    assert load.answered == {"slow": load.sent}
+
+
+def test_bad_arguments_say_what_was_expected() -> None:
+    with pytest.raises(ValueError, match="127.0.0.0/8"):
+        ReverseProxy(RoundRobin(), ["http://10.0.0.11:80"])
+    with pytest.raises(ValueError, match="backend URL"):
+        ReverseProxy(RoundRobin(), ["127.0.0.1:80"])
+    with pytest.raises(ValueError, match="at least one backend"):
+        ReverseProxy(RoundRobin(), [])
+    with pytest.raises(TypeError, match="Balancer subclass"):
+        ReverseProxy(lambda servers: 0, ["http://127.0.0.1:8000"])
+    with pytest.raises(TypeError, match="interval, fall and rise"):
+        HealthChecker(["http://127.0.0.1:8000"], check=0.05)
+    with pytest.raises(ValueError, match="one name and one weight"):
+        ReverseProxy(RoundRobin(), ["http://127.0.0.1:8000"], weights=[1, 2])
+    with pytest.raises(ValueError, match="web-1"):
+        RealLab(RoundRobin()).index("web-9")
+    with (
+        RealLab(RoundRobin(), health_check=None) as lab,
+        pytest.raises(RuntimeError, match="without health checks"),
+    ):
+        lab.wait_until("web-1", healthy=False)
+
+
+def test_a_client_that_hangs_up_early_prints_nothing(capfd) -> None:
+    def slow(request):
+        time.sleep(0.2)
+        return Reply(200, "late")
+
+    with LocalServer(slow) as server:
+        assert get(server.url + "/", timeout=0.05).status is None
+        time.sleep(0.3)  # the handler answers into a closed connection
+    assert capfd.readouterr().err == "", "expected no traceback printed into the notebook"
