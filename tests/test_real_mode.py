@@ -107,6 +107,10 @@ def test_the_exercise_reference_balancers_give_the_expected_shares(no_leftovers)
         blind = lab.send(30)
     assert blind.answered == {"web-1": 10, "web-2": 0, "web-3": 10}
     assert blind.errors == {"502 Bad Gateway": 10}
+    assert str(blind) == (
+        "30 requests: web-1 10, web-2 0, web-3 10; errors: 10 × 502 Bad Gateway "
+        "(balancer: web-2 did not answer (ConnectionRefusedError))"
+    )
 
 
 @pytest.mark.parametrize("check", [LAB_CHECK, HealthCheck(interval=0.04, fall=2, rise=4)])

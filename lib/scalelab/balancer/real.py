@@ -124,7 +124,7 @@ class RealLab:
         stopping at ``deadline`` seconds; returns who answered how many and the errors."""
         load = drive(self._running_proxy().url, count, deadline=deadline, concurrency=concurrency)
         answered = {name: load.answered.get(name, 0) for name in self.names}
-        return Load(load.sent, answered, load.errors, load.unsent, load.seconds)
+        return Load(load.sent, answered, load.errors, load.unsent, load.seconds, load.said)
 
     def index(self, server: int | str) -> int:
         """A server's index from its index or its name (``"web-2"`` is 1)."""

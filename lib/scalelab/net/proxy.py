@@ -460,6 +460,8 @@ class Load:
     """Requests never sent because the deadline passed."""
     seconds: float = 0.0
     """Wall-clock time the load took (varies from run to run: do not print it in a checked output)."""
+    said: dict[str, str] = field(default_factory=dict)
+    """For each kind of error, the first line of the first such answer (what the proxy said)."""
 
     @property
     def failed(self) -> int:
@@ -472,7 +474,10 @@ class Load:
 
     def __str__(self) -> str:
         shares = ", ".join(f"{name} {count}" for name, count in sorted(self.answered.items()))
-        errors = ", ".join(f"{count} × {reason}" for reason, count in sorted(self.errors.items()))
+        errors = ", ".join(
+            f"{count} × {reason}" + (f" ({self.said[reason]})" if self.said.get(reason) else "")
+            for reason, count in sorted(self.errors.items())
+        )
         text = f"{self.sent} requests: {shares or 'no answers'}; errors: {errors or 'none'}"
         return text + (f" ({self.unsent} not sent: deadline)" if self.unsent else "")
 
@@ -507,6 +512,7 @@ def drive(
     lock = threading.Lock()
     answered: Counter[str] = Counter()
     errors: Counter[str] = Counter()
+    said: dict[str, str] = {}
     next_request = [0]
 
     def worker() -> None:
@@ -522,7 +528,9 @@ def drive(
                 elif 200 <= answer.status < 300:
                     answered[answer.headers.get(BACKEND_HEADER) or answer.text] += 1
                 else:
-                    errors[_status_text(answer.status)] += 1
+                    reason = _status_text(answer.status)
+                    errors[reason] += 1
+                    said.setdefault(reason, answer.text.strip().split("\n")[0][:160])
 
     if concurrency == 1:
         worker()
@@ -542,4 +550,5 @@ def drive(
         errors=dict(errors),
         unsent=count - sent,
         seconds=time.monotonic() - started,
+        said=said,
     )
