@@ -34,7 +34,9 @@ def requests_per_view(
             edgecolor="black",
             label=tier,
         )
-        ax.bar_label(bars, labels=[f"{h:.0f}" for h in heights], label_type="center", fontsize=8)
+        tall = 0.06 * max(sum(c.values()) for c in counts.values())  # room for a label inside
+        texts = [f"{h:.0f}" if h >= tall else "" for h in heights]
+        ax.bar_label(bars, labels=texts, label_type="center", fontsize=8)
         bottom += heights
     ax.set_ylabel("requests per page view")
     ax.set_title(title or "What one page view asks of the servers")
