@@ -7,6 +7,16 @@ never an entry here.
 """
 
 EQUIVALENT: dict[str, dict[str, str]] = {
+    "02-frontend-backend": {
+        "size-answer L6: 9 → 10": (
+            "the digits kept before rounding up only absorb floating-point error next to a whole number; "
+            "the tests keep loads at least 1e-6 from one (or exactly whole), where 8, 9 or 10 agree"
+        ),
+        "size-answer L6: 9 → 8": (
+            "the digits kept before rounding up only absorb floating-point error next to a whole number; "
+            "the tests keep loads at least 1e-6 from one (or exactly whole), where 8, 9 or 10 agree"
+        ),
+    },
     "05-load-balancer": {
         "rr-answer L7: 'self.turn' → 'type(self).turn'": (
             "every __init__ writes the same 0 to the class, and choose rebinds turn on the instance "

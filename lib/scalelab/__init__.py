@@ -9,6 +9,9 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
   (:class:`Balancer`, :class:`ServerView`, :class:`Direct`);
 * closed forms, :mod:`scalelab.theory`: ``queueing``, ``caching``;
 * chapters 00–01, :mod:`scalelab.capacity`: the utilisation sweep, the hockey stick, the panels;
+* chapter 02, :mod:`scalelab.frontend`: a page's manifest and the browser cache (``count_requests``,
+  ``size_tiers``, ``load_rounds``), page views on a shared pool or split tiers (``page_views``,
+  ``serve``), and the loopback lab's SPA on two real servers (``spa.SPALab``, ``spa.Browser``);
 * chapter 03, :mod:`scalelab.database`: :func:`~scalelab.database.sample_db` (the video site in real
   SQLite), query plans and work (``plan``, ``uses_index``, ``work``), and the app-and-database box
   model (``Table``, ``query_time``, ``run``);

@@ -92,7 +92,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(1, "single-server", "single server", "ready", "단일 서버 구조",
             "latency explodes as load nears capacity; one crash is a total outage · capacity and "
             "expected latency", "1 server", "server"),
-    Chapter(2, "frontend-backend", "front end and back end", "planned", "다중 서버 (SPA)",
+    Chapter(2, "frontend-backend", "front end and back end", "ready", "다중 서버 (SPA)",
             "static files and API calls compete for one server · count requests per page, size "
             "each tier"),
     Chapter(3, "database", "database", "ready", "데이터베이스",

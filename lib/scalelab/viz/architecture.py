@@ -27,6 +27,18 @@ def single_server(down: bool = False) -> Figure:
     return draw([[users], [server]], "One server does everything", edges=[("users", "server")])
 
 
+def frontend_backend(api_down: bool = False) -> Figure:
+    """Chapter 02: the browser loads the page from a front end and calls the API on a back end."""
+    users = Node("user", "browsers")
+    frontend = Node("server", "front end", note="static files", key="frontend")
+    backend = Node("server", "back end", down=api_down, note="API + DB", key="backend")
+    return draw(
+        [[users], [frontend, backend]],
+        "Page from the front end, data from the API",
+        edges=[("browsers", "frontend"), ("browsers", "backend")],
+    )
+
+
 def app_and_db(down: bool = False) -> Figure:
     """Chapter 03, before: the application and its database on one box, sharing RAM and cores."""
     users = Node("user", "users")
@@ -122,6 +134,7 @@ def with_cache(n_servers: int = 2, n_caches: int = 2, down: frozenset[int] = fro
 #: Each step of the course and the function that draws it.
 STEPS: dict[str, Callable[..., Figure]] = {
     "single-server": single_server,
+    "frontend-backend": frontend_backend,
     "app-and-db": app_and_db,
     "database": dedicated_db,
     "load-balancer": load_balanced,

@@ -1,0 +1,106 @@
+"""Chapter 02's own figures: what a page view asks of each tier, and the API's tail on a shared pool
+or on a tier of its own."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from scalelab.frontend.serving import Served
+from scalelab.viz.plots import axes, log_axis, target_band
+from scalelab.viz.style import COLORS
+
+#: Static requests are drawn hatched, API requests plain: both are servers' work.
+HATCH = {"static": "//", "api": ""}
+
+
+def requests_per_view(
+    counts: dict[str, dict[str, int]], ax: Axes | None = None, title: str = ""
+) -> Figure:
+    """Stacked bars of requests per page view (static hatched, API plain) for each visit kind."""
+    ax = axes(ax, (5, 3))
+    labels = list(counts)
+    bottom = np.zeros(len(labels))
+    for tier in ("static", "api"):
+        heights = np.array([counts[k][tier] for k in labels], float)
+        bars = ax.bar(
+            labels,
+            heights,
+            bottom=bottom,
+            color=COLORS["server"],
+            hatch=HATCH[tier],
+            edgecolor="black",
+            label=tier,
+        )
+        tall = 0.06 * max(sum(c.values()) for c in counts.values())  # room for a label inside
+        texts = [f"{h:.0f}" if h >= tall else "" for h in heights]
+        ax.bar_label(bars, labels=texts, label_type="center", fontsize=8)
+        bottom += heights
+    ax.set_ylabel("requests per page view")
+    ax.set_title(title or "What one page view asks of the servers")
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def api_tail(runs: dict[str, Served], ax: Axes | None = None, title: str = "") -> Figure:
+    """p99 latency (ms, log scale) of static and API requests under each layout (shared, split …)."""
+    ax = axes(ax, (6, 3.2))
+    names = list(runs)
+    x = np.arange(len(names))
+    for k, tier in enumerate(("static", "api")):
+        heights = [max(1000 * runs[n].p99[tier], 1) for n in names]
+        bars = ax.bar(
+            x + (k - 0.5) * 0.38,
+            heights,
+            width=0.38,
+            color=COLORS["server"],
+            hatch=HATCH[tier],
+            edgecolor="black",
+            label=f"{tier} p99",
+        )
+        ax.bar_label(bars, labels=[f"{h:,.0f}" for h in heights], fontsize=8)
+    ax.set_xticks(x, names)
+    log_axis(ax)
+    ax.set_ylim(10, 10_000)
+    target_band(ax)
+    ax.set_ylabel("p99 latency (ms, log scale)")
+    ax.set_title(title or "The API's tail: one shared pool or a tier of its own")
+    ax.legend(fontsize=8, loc="upper right")
+    return ax.figure
+
+
+def utilisation(runs: dict[str, Served], ax: Axes | None = None) -> Figure:
+    """How busy each pool of each layout is (share of its workers' time)."""
+    ax = axes(ax, (5, 3))
+    labels, values, hatches = [], [], []
+    for name, run in runs.items():
+        for pool, busy in run.utilisation.items():
+            labels.append(f"{name}\n{pool} ({run.layout[pool]})")
+            values.append(busy)
+            hatches.append(HATCH.get(pool, "xx"))
+    bars = ax.bar(range(len(values)), values, color=COLORS["server"], edgecolor="black")
+    for bar, hatch in zip(bars, hatches, strict=True):
+        bar.set_hatch(hatch)
+    ax.bar_label(bars, labels=[f"{v:.0%}" for v in values], fontsize=8)
+    ax.set_xticks(range(len(values)), labels, fontsize=8)
+    ax.set_ylim(0, 1.15)
+    ax.set_ylabel("utilisation")
+    ax.set_title("How busy each pool is (workers in brackets)")
+    return ax.figure
+
+
+def tiers_figure(runs: dict[str, Served], title: str = "") -> Figure:
+    """Each pool's utilisation (with the traffic per tier in the title) and each kind's p99 latency."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.6), gridspec_kw={"width_ratios": [5, 4]})
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.8, wspace=0.25)
+    utilisation(runs, ax=left)
+    rate = next(iter(runs.values())).rate
+    left.set_title(
+        f"static {rate['static']:,.0f} req/s, API {rate['api']:,.0f} req/s: how busy each pool is"
+    )
+    api_tail(runs, ax=right, title="p99 latency by kind of request")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,165 @@
+"""Chapter 02's models: what a page view costs each tier, the tiers' sizes, and the shared pool's tail."""
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from scalelab.frontend import (
+    IMMUTABLE,
+    NO_CACHE,
+    Asset,
+    BrowserCache,
+    PageManifest,
+    count_requests,
+    fingerprint,
+    load_rounds,
+    median_page,
+    mixed_requests,
+    page_views,
+    serve,
+    servers_needed,
+    size_tiers,
+    synthetic_page,
+)
+
+
+def _random_page(rng: random.Random) -> tuple[PageManifest, set[str]]:
+    assets = tuple(
+        Asset(f"/s/{i}.js", "js", rng.uniform(0, 500), rng.random() < 0.7)
+        for i in range(rng.randint(0, 40))
+    )
+    page = PageManifest(
+        Asset("/", "html", 5, False), assets, tuple(f"/api/{j}" for j in range(rng.randint(0, 8)))
+    )
+    everything = page.paths + list(page.api_calls)
+    return page, {p for p in everything if rng.random() < 0.5}
+
+
+def test_the_median_page_costs_71_requests_then_6() -> None:
+    page = median_page()
+    assert len(page.assets) + 1 + len(page.api_calls) == 71
+    assert page.size_kb == pytest.approx(2_652)
+    assert count_requests(page, set()) == {"static": 66, "api": 5}
+    assert count_requests(page, page.first_visit_cache()) == {"static": 1, "api": 5}
+
+
+def test_count_requests_follows_the_cache_rules_on_random_pages() -> None:
+    rng = random.Random(2)
+    for _ in range(300):
+        page, cached = _random_page(rng)
+        got = count_requests(page, cached)
+        must_fetch = [a for a in page.assets if not a.fingerprinted or a.path not in cached]
+        assert got == {"static": 1 + len(must_fetch), "api": len(page.api_calls)}, (page, cached)
+        # Caching more never costs more requests, and the shell and the API are never skipped.
+        warm = count_requests(page, page.first_visit_cache() | set(page.api_calls))
+        assert warm["static"] <= got["static"] and warm["static"] >= 1
+        assert warm["api"] == len(page.api_calls)
+
+
+def test_a_returning_share_mixes_first_visits_and_revisits() -> None:
+    page = median_page()
+    assert mixed_requests(page, 0) == {"static": 66, "api": 5}
+    assert mixed_requests(page, 0.8) == pytest.approx({"static": 0.2 * 66 + 0.8, "api": 5})
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        mixed_requests(page, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("load", "target", "want"),
+    [(0.3, 1.0, 1), (0.21, 0.7, 1), (1.4, 0.7, 2), (2.0, 1.0, 2), (2.0001, 1.0, 3), (0, 0.7, 0)],
+)
+def test_servers_needed_rounds_up_but_not_past_a_whole_number(load, target, want) -> None:
+    assert servers_needed(load, target) == want
+
+
+def test_size_tiers_for_the_median_page_at_a_million_views_a_day() -> None:
+    views = 1_000_000 / 86_400
+    assert 2 * views * 66 == pytest.approx(
+        1_527.8, abs=0.1
+    )  # CHAPTERS.md fact 3: 1,528 static req/s
+    assert size_tiers(views, {"static": 66, "api": 5}, 0.001, 0.020, 0.7, 2) == {
+        "static": 3,
+        "api": 4,
+    }
+    assert size_tiers(0, {"static": 66, "api": 5}, 0.001, 0.020, 0.7, 2) == {"static": 0, "api": 0}
+    with pytest.raises(ValueError, match="target_util must be at most 1"):
+        size_tiers(10, {"static": 1, "api": 1}, 0.1, 0.1, 70, 2)
+
+
+def test_load_rounds_six_connections_or_one_multiplexed() -> None:
+    assert load_rounds(66, 5, "HTTP/1.1") == 1 + 11 + 1
+    assert load_rounds(66, 5, "HTTP/2") == 3
+    assert load_rounds(1, 0, "HTTP/1.1") == 1
+    assert load_rounds(7, 7, "HTTP/1.1") == 1 + 1 + 2
+    with pytest.raises(ValueError, match="protocol must be one of"):
+        load_rounds(3, 1, "HTTP/3")
+
+
+def test_a_fingerprint_changes_with_the_content_only() -> None:
+    assert fingerprint("app.js", "a") == fingerprint("app.js", b"a")
+    assert fingerprint("app.js", "a") != fingerprint("app.js", "b")
+    assert fingerprint("app.js", "a").startswith("app.") and fingerprint("app.js", "a").endswith(
+        ".js"
+    )
+
+
+def test_a_manifest_refuses_a_fingerprinted_shell_and_repeated_paths() -> None:
+    with pytest.raises(ValueError, match="must not be fingerprinted"):
+        PageManifest(Asset("/", "html", 1, True))
+    with pytest.raises(ValueError, match="repeats"):
+        PageManifest(Asset("/", "html", 1, False), (Asset("/a.js"), Asset("/a.js")))
+    with pytest.raises(ValueError, match="start with '/'"):
+        Asset("a.js")
+
+
+def test_the_browser_cache_skips_only_immutable_answers() -> None:
+    cache = BrowserCache()
+    cache.store("/app.1.js", IMMUTABLE)
+    cache.store("/", NO_CACHE)
+    cache.store("/api/me", "no-store")
+    assert cache.skip("/app.1.js") and not cache.revalidate("/app.1.js")
+    assert not cache.skip("/") and cache.revalidate("/")
+    assert not cache.skip("/api/me") and not cache.revalidate("/api/me")
+
+
+@pytest.mark.parametrize("protocol", ["HTTP/1.1", "HTTP/2"])
+def test_page_views_send_what_count_requests_counts(protocol: str) -> None:
+    page = median_page()
+    for share in (0.0, 0.6, 1.0):
+        traffic = page_views(5, 20, page, np.random.default_rng(3), share, protocol)
+        first, again = count_requests(page, ()), count_requests(page, page.first_visit_cache())
+        n = traffic.page_views
+        api, static = int(traffic.is_api.sum()), int((~traffic.is_api).sum())
+        assert api == 5 * n
+        returning = (static - 66 * n) / (1 - 66)  # static = 66·first + 1·returning
+        assert returning == int(returning) and 0 <= returning <= n
+        if share in (0.0, 1.0):
+            assert returning == share * n
+        assert static == first["static"] * (n - returning) + again["static"] * returning
+
+
+def test_a_shared_pool_lets_static_work_crowd_out_the_api() -> None:
+    traffic = page_views(10, 30, median_page(), np.random.default_rng(1))
+    shared, split = serve(traffic, 64), serve(traffic, 64, 4)
+    assert sum(split.layout.values()) == shared.layout["shared"] == 64
+    # Same work: the shared pool's utilisation is the split pools' weighted by their workers.
+    weighted = sum(split.utilisation[k] * split.layout[k] for k in split.layout) / 64
+    assert shared.utilisation["shared"] == pytest.approx(weighted)
+    assert traffic.rate(True) < 0.1 * traffic.rate(False)  # the API's own traffic is small
+    assert shared.p99["api"] > 5 * split.p99["api"], (shared.summary(), split.summary())
+    assert split.p99["api"] < 0.1
+
+
+def test_serve_refuses_an_api_tier_that_takes_every_worker() -> None:
+    traffic = page_views(2, 5, synthetic_page(10, 0.8), np.random.default_rng(1))
+    with pytest.raises(ValueError, match="at least one"):
+        serve(traffic, 4, 4)
+
+
+def test_synthetic_page_has_the_requested_size_and_share() -> None:
+    page = synthetic_page(71, 0.93)
+    counts = count_requests(page, ())
+    assert counts["static"] + counts["api"] == 71 and counts["static"] == round(71 * 0.93)
+    assert math.isclose(page.shell.size_kb, 37.0)
