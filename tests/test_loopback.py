@@ -29,6 +29,14 @@ def test_a_server_serves_logs_and_stops() -> None:
     assert not any(t.name == "scalelab-echo" for t in threading.enumerate())
 
 
+def test_the_log_has_the_line_as_soon_as_the_client_has_the_answer() -> None:
+    with LocalServer(_echo) as server:
+        for i in range(200):
+            assert get(server.url + f"/{i}").ok
+            assert len(server.log) == i + 1, "a request answered but not yet in the log"
+        assert get(server.url + "/x", method="OPTIONS").text == "OPTIONS /x {}"
+
+
 def test_a_broken_app_answers_500_and_the_server_keeps_serving() -> None:
     with LocalServer(_echo) as server:
         assert get(server.url + "/boom").status == 500

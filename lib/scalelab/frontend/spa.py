@@ -24,7 +24,6 @@ on leaving a ``with`` block, or when Python exits (:func:`scalelab.net.stop_all`
 from __future__ import annotations
 
 import json
-import time
 import urllib.parse
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -124,12 +123,10 @@ class SPALab:
         self.files = _static_files()
         self.frontend = LocalServer(self._serve_static, name="frontend")
         self.backend = LocalServer(self._serve_api, name="backend")
-        self._answered = {"static": 0, "api": 0}  # counted by the apps, before they answer
 
     # --- the two apps -----------------------------------------------------------------------------
 
     def _serve_static(self, request: Request) -> Reply:
-        self._answered["static"] += 1
         if request.method not in ("GET", "HEAD"):
             return Reply(405, "only GET and HEAD here")
         if request.path in ("/", "/index.html"):
@@ -147,7 +144,6 @@ class SPALab:
         return Reply(200, content, kind, headers)
 
     def _serve_api(self, request: Request) -> Reply:
-        self._answered["api"] += 1
         cors = {
             "Access-Control-Allow-Origin": self.frontend.url,
             "Vary": "Origin",
@@ -207,34 +203,15 @@ class SPALab:
         return PageManifest(shell, assets, tuple(_API))
 
     def counts(self) -> dict[str, int]:
-        """Requests each server has logged since the last :meth:`clear_logs`: the front end's are static.
-
-        A server writes its log line just after the answer has gone out, so the browser can hold the
-        last answer a moment before its line is written: this waits for the lines of every request
-        the apps have answered (at most 1 s).
-        """
-        return {
-            "static": _logged(self.frontend, self._answered["static"]),
-            "api": _logged(self.backend, self._answered["api"]),
-        }
+        """Requests each server has logged since the last :meth:`clear_logs`: the front end's are static."""
+        return {"static": len(self.frontend.log), "api": len(self.backend.log)}
 
     def clear_logs(self) -> None:
-        for tier, server in (("static", self.frontend), ("api", self.backend)):
-            _logged(server, self._answered[tier])  # let the last line land before clearing
-            server.clear_log()
-            self._answered[tier] = 0
+        self.frontend.clear_log()
+        self.backend.clear_log()
 
     def __repr__(self) -> str:
         return f"SPALab(frontend={self.frontend!r}, backend={self.backend!r})"
-
-
-def _logged(server: LocalServer, answered: int, limit: float = 1.0) -> int:
-    """How many lines ``server`` has logged, once it has logged the ``answered`` requests its app has
-    answered (a line is written just after the answer goes out); waits at most ``limit`` seconds."""
-    deadline = time.monotonic() + limit
-    while len(server.log) < answered and time.monotonic() < deadline:
-        time.sleep(0.005)
-    return len(server.log)
 
 
 class _Tags(HTMLParser):

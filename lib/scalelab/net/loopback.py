@@ -165,12 +165,14 @@ class LocalServer:
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
+                # The line is logged before the answer goes out: whoever holds an answer finds it
+                # in the log (a line written after would race the client's next look at the log).
+                server._record(self.command, url.path, reply.status)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
-                server._record(self.command, url.path, reply.status)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve  # noqa: N815 (http.server's names)
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass  # the server keeps its own log; nothing printed into the notebook
