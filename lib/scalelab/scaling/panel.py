@@ -31,7 +31,7 @@ DEFAULTS = {
 def scaling_figure(n: int, k: int, a: float, model: str, sigma: float, kappa: float) -> Figure:
     """Downtime of k of n (left), cost of scale up against scale out (middle), the USL (right)."""
     k = min(k, n)
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(12, 3.6))
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(11, 3.3))
     fig.subplots_adjust(left=0.075, right=0.98, top=0.8, bottom=0.17, wspace=0.35)
     downtime_bars(k, a, n_max=max(12, n), chosen=n, ax=left)
     cost_curves(price_list(model), ax=middle, title=f"Cost with a spare ({model} prices)")
