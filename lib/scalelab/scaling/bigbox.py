@@ -81,10 +81,7 @@ def random_outages(
 def up_share(n: int, k: int, outages: Sequence[Outage], horizon: float) -> float:
     """Share of [0, ``horizon``) during which at least ``k`` of the ``n`` servers were up."""
     positive_int("n", n)
-    positive(
-        "horizon",
-        horizon,
-    )
+    positive("horizon", horizon)
     edges = []  # (time, +1 up / −1 down)
     for server in range(n):
         for start, end in up_periods(outages, server):
