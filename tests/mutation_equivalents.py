@@ -17,6 +17,23 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "the tests keep loads at least 1e-6 from one (or exactly whole), where 8, 9 or 10 agree"
         ),
     },
+    "04-scale-up-vs-out": {
+        "avail-answer L4: 'n < 1' → 'n < 0'": (
+            "n = 0 then passes the n check, but no k satisfies 1 <= k <= 0, so the k check raises "
+            "the ValueError instead"
+        ),
+        "session-answer L21: 'self.sessions.pop(token, None)' → 'self.sessions.pop(token, 0)'": (
+            "the default only says what pop returns for an unknown token, and delete returns nothing"
+        ),
+        "session-answer L35: 'secrets.token_urlsafe(16)' → 'secrets.token_urlsafe(17)'": (
+            "23 characters from 17 random bytes: as unique and as unguessable (the task asks for 16 "
+            "or more characters)"
+        ),
+        "session-answer L35: 'secrets.token_urlsafe(16)' → 'secrets.token_urlsafe(15)'": (
+            "20 characters from 15 random bytes (120 bits): still unguessable and 16 characters or "
+            "more, which is what the task asks"
+        ),
+    },
     "05-load-balancer": {
         "rr-answer L7: 'self.turn' → 'type(self).turn'": (
             "every __init__ writes the same 0 to the class, and choose rebinds turn on the instance "

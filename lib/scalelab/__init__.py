@@ -15,6 +15,9 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
 * chapter 03, :mod:`scalelab.database`: :func:`~scalelab.database.sample_db` (the video site in real
   SQLite), query plans and work (``plan``, ``uses_index``, ``work``), and the app-and-database box
   model (``Table``, ``query_time``, ``run``);
+* chapter 04, :mod:`scalelab.scaling`: ``availability`` (k of n servers), ``series``, ``parallel``,
+  ``downtime_per_year``, ``n_plus_one``, ``price_list`` and ``cheapest_pool``, the USL (``usl_capacity``,
+  ``usl_peak``), ``SessionStore`` and ``StatelessServer``, one big box against a pool (``run_both``);
 * chapter 05, :mod:`scalelab.balancer`: :class:`RoundRobin`, :class:`Random`,
   :class:`LeastConnections`, :class:`WeightedRoundRobin`, :class:`HealthCheck`;
 * chapter 06, :mod:`scalelab.database`: :class:`~scalelab.database.ReadWriteSplit`,

@@ -98,9 +98,9 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(3, "database", "database", "ready", "데이터베이스",
             "app and database on one box fight for RAM and CPU · SQL on SQLite, an index, pick a "
             "store per workload", "+ database", "db"),
-    Chapter(4, "scale-up-vs-out", "scale up vs scale out", "planned", "Scale Up vs Scale Out",
-            "one big box costs more per unit and is a single point of failure · availability of N "
-            "servers, cost"),
+    Chapter(4, "scale-up-vs-out", "scale up vs scale out", "ready", "Scale Up vs Scale Out",
+            "one big box has a ceiling and is a single point of failure · availability of k of n "
+            "servers, the cheapest pool, a stateless tier"),
     Chapter(5, "load-balancer", "load balancer", "ready", "로드 밸런서",
             "one server dies and users see errors · round-robin and health-aware balancers",
             "+ load\nbalancer", "lb"),

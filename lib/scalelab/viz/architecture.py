@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from scalelab.viz.diagrams import Node, Zone, draw
@@ -63,6 +64,26 @@ def dedicated_db(db_down: bool = False) -> Figure:
         edges=[("users", "app"), ("app", "db")],
         zones=(Zone(f"private network {PRIVATE_NET}", ("app", "db")),),
     )
+
+
+def scale_up_or_out(n_servers: int = 4, down: bool = False) -> Figure:
+    """Chapter 04: one bigger box (scale up) beside ordinary boxes behind a balancer (scale out).
+
+    With ``down`` the big box and web-1 have crashed: all of the one, a quarter of the other.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 0.7 * n_servers + 0.6), width_ratios=(2, 3))
+    big = Node("server", "big box", down=down, note=f"{n_servers} cores", key="big")
+    draw([[Node("user", "users")], [big]], "Scale up: one bigger box", ax=left,
+         edges=[("users", "big")])  # fmt: skip
+    servers = [Node("server", f"web-{i + 1}", down=down and i == 0) for i in range(n_servers)]
+    balancer = Node("lb", "load\nbalancer", key="lb")
+    draw(
+        [[Node("user", "users")], [balancer], servers],
+        "Scale out: more boxes behind a load balancer",
+        ax=right,
+        edges=[("users", "lb")] + [("lb", s.name) for s in servers],
+    )
+    return fig
 
 
 def load_balanced(n_servers: int, down: frozenset[int] = frozenset()) -> Figure:
@@ -137,6 +158,7 @@ STEPS: dict[str, Callable[..., Figure]] = {
     "frontend-backend": frontend_backend,
     "app-and-db": app_and_db,
     "database": dedicated_db,
+    "scale-up-vs-out": scale_up_or_out,
     "load-balancer": load_balanced,
     "replication": replicated,
     "cache": with_cache,

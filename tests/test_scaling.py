@@ -1,0 +1,274 @@
+"""Chapter 04's arithmetic and models: k-of-n availability against CHAPTERS.md's [calc] values and
+against counting every up/down state, the simulated availability of a pool against the formula over
+many seeds, the USL's peak, the cheapest pool against a brute-force search, and where sessions live."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import numpy as np
+import pytest
+
+from scalelab import HealthCheck, RoundRobin
+from scalelab.scaling import (
+    HOURS_PER_YEAR,
+    SessionStore,
+    StatefulServer,
+    StatelessServer,
+    availability,
+    cheapest_pool,
+    downtime_per_year,
+    logged_out,
+    n_plus_one,
+    nines,
+    parallel,
+    price_list,
+    random_outages,
+    run_both,
+    series,
+    servers_needed,
+    up_share,
+    usl_capacity,
+    usl_peak,
+)
+from scalelab.sim import Direct, Outage, Server, poisson, pool, simulate, with_sessions
+
+# CHAPTERS.md, chapter 04, fact 1 [calc]: (n, k, a) → availability, hours down a year.
+CALC = [
+    ((1, 1, 0.99), 0.99, 87.7),
+    ((2, 1, 0.99), 0.9999, 0.88),
+    ((3, 2, 0.99), 0.999702, 2.6),
+    ((4, 3, 0.99), 0.999408, None),
+    ((10, 8, 0.99), 0.999886, None),
+    ((2, 1, 0.999), 0.999999, None),
+]
+
+
+def by_counting(n: int, k: int, a: float) -> float:
+    """Availability from every one of the 2ⁿ up/down states of the pool."""
+    total = 0.0
+    for state in itertools.product((True, False), repeat=n):
+        if sum(state) >= k:
+            total += math.prod(a if up else 1 - a for up in state)
+    return total
+
+
+@pytest.mark.parametrize(("args", "want", "hours"), CALC)
+def test_k_of_n_matches_the_calculated_values(args, want, hours) -> None:
+    got = availability(*args)
+    assert got == pytest.approx(want, abs=5e-7), f"{args}: expected {want}, got {got}"
+    if hours is not None:
+        assert downtime_per_year(got) == pytest.approx(hours, rel=0.01)
+
+
+def test_k_of_n_matches_counting_every_state() -> None:
+    rng = random.Random(4)
+    for _ in range(300):
+        n = rng.randint(1, 9)
+        k, a = rng.randint(1, n), rng.choice([0.0, 1.0, rng.random(), 0.99, 0.999])
+        assert availability(n, k, a) == pytest.approx(by_counting(n, k, a), abs=1e-12), (n, k, a)
+
+
+def test_one_of_n_is_parallel_and_n_of_n_is_series() -> None:
+    rng = random.Random(5)
+    for _ in range(100):
+        n, a = rng.randint(1, 12), rng.random()
+        assert availability(n, 1, a) == pytest.approx(parallel([a] * n), abs=1e-12)
+        assert availability(n, n, a) == pytest.approx(series([a] * n), abs=1e-12)
+    assert parallel([0.9, 0.9]) == pytest.approx(0.99)
+    assert series([0.9, 0.9]) == pytest.approx(0.81)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "name"),
+    [
+        (lambda n, k, a: 1 - (1 - a) ** n, "parallel for every k"),
+        (lambda n, k, a: a**n, "series for every k"),
+        (
+            lambda n, k, a: sum(math.comb(n, i) * a**i * (1 - a) ** (n - i) for i in range(k, n)),
+            "range(k, n)",
+        ),
+    ],
+)
+def test_the_calculated_values_catch_planted_bugs(wrong, name) -> None:
+    missed = [args for args, want, _ in CALC if wrong(*args) == pytest.approx(want, abs=5e-7)]
+    assert len(missed) < len(CALC), f"{name} passes every [calc] value"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((3, 4, 0.9), "k (servers needed) must be an integer from 1 to n = 3, got 4"),
+        ((3, 0, 0.9), "k (servers needed) must be an integer from 1 to n = 3, got 0"),
+        ((0, 1, 0.9), "n (servers in the pool) must be a positive integer, got 0"),
+        ((3, 1, 1.5), "a (availability of one server) must be a number from 0 to 1, got 1.5"),
+        ((3, 1, -0.1), "a (availability of one server) must be a number from 0 to 1, got -0.1"),
+        ((3, 1.0, 0.9), "got 1.0"),
+    ],
+)
+def test_bad_inputs_say_what_was_expected(args, message) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        availability(*args)
+
+
+def test_a_year_is_365_25_days() -> None:
+    assert HOURS_PER_YEAR == 8766
+    assert downtime_per_year(0.999) == pytest.approx(8.766)
+    assert downtime_per_year(1.0) == 0
+    assert nines(0.999) == pytest.approx(3)
+    assert nines(1.0) == math.inf
+
+
+def test_servers_needed_rounds_a_part_server_up() -> None:
+    assert servers_needed(250, 100) == 3
+    assert servers_needed(300, 100) == 3
+    assert servers_needed(1.1, 0.1) == 11  # 11.000000000000002 in floating point
+    assert servers_needed(1, 100) == 1
+    assert n_plus_one(300, 100) == 4
+
+
+def test_simulated_availability_matches_the_formula_over_many_seeds() -> None:
+    """Servers failing at random (up 99% of the time) over 20 runs of 20,000 hours."""
+    n, k, mtbf, mttr, horizon = 4, 3, 99.0, 1.0, 20_000.0
+    a = mtbf / (mtbf + mttr)
+    runs = [
+        up_share(n, k, random_outages(n, mtbf, mttr, horizon, np.random.default_rng(s)), horizon)
+        for s in range(20)
+    ]
+    want = availability(n, k, a)
+    # 1 − A is what the runs estimate; its standard error over 20 runs is about 6% of itself.
+    assert abs((1 - np.mean(runs)) / (1 - want) - 1) < 0.2, (np.mean(runs), want)
+    # and it is not the parallel formula nor the series one
+    assert abs(np.mean(runs) - (1 - (1 - a) ** n)) > 1e-4
+    assert abs(np.mean(runs) - a**n) > 1e-2
+
+
+def test_up_share_counts_time_with_k_up() -> None:
+    outages = [Outage(0, 10, 20), Outage(1, 15, 30)]
+    assert up_share(2, 1, outages, 100) == pytest.approx(0.95)  # both down 15–20
+    assert up_share(2, 2, outages, 100) == pytest.approx(0.8)  # either down 10–30
+
+
+def test_usl_values_and_peak() -> None:
+    assert usl_capacity(64, 0.05, 0) == pytest.approx(15.4, abs=0.05)
+    assert usl_capacity(64, 0.05, 0.001) == pytest.approx(7.8, abs=0.05)
+    assert usl_capacity(1, 0.3, 0.01) == 1
+    assert usl_peak(0.05, 0) == math.inf
+    rng = random.Random(6)
+    for _ in range(50):
+        sigma, kappa = rng.uniform(0, 0.5), rng.uniform(1e-4, 0.05)
+        grid = np.linspace(1, 400, 400_000)
+        best = grid[np.argmax(usl_capacity(grid, sigma, kappa))]
+        peak = usl_peak(sigma, kappa)
+        assert best == pytest.approx(max(1.0, peak), abs=2e-3), (sigma, kappa)
+    assert usl_peak(0.05, 0.001) == pytest.approx(30.8, abs=0.05)
+    assert usl_capacity(31, 0.05, 0.001) == pytest.approx(9.0, abs=0.05)
+    with pytest.raises(ValueError, match="sigma"):
+        usl_capacity(4, 1.5, 0)
+
+
+def test_price_models() -> None:
+    linear = price_list("linear")
+    assert len({s.price / s.units for s in linear}) == 1
+    assert [s.units for s in linear] == [1, 2, 4, 8, 16, 32, 64]
+    top = price_list("top-tier premium")
+    assert [s.price / s.units for s in top][-2:] == pytest.approx([0.15, 0.15])
+    assert top[:5] == linear[:5]
+    with pytest.raises(ValueError, match="model must be one of"):
+        price_list("cheap")
+
+
+def brute_cheapest(peak, sizes, a, target, spare=1):
+    best = None
+    for order, size in enumerate(sizes):
+        needed = math.ceil(peak / size.capacity - 1e-9)
+        for count in range(needed + spare, 201):
+            up = availability(count, needed, a)
+            if up >= target:
+                key = (count * size.price, count, order)
+                if best is None or key < best[0]:
+                    best = (key, size.name, count)
+                break
+    return best[1], best[2]
+
+
+def test_cheapest_pool_matches_a_brute_force_search() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        sizes = price_list(rng.choice(["linear", "top-tier premium"]), largest=rng.choice([8, 64]))
+        peak, a = rng.uniform(10, 3000), rng.uniform(0.95, 0.999)
+        target = rng.choice([0.99, 0.999, 0.9999, 0.99999])
+        got = cheapest_pool(peak, sizes, a, target)
+        assert (got.size.name, got.count) == brute_cheapest(peak, sizes, a, target)
+        assert got.count >= got.needed + 1, "the N + 1 spare"
+        assert got.availability >= target
+
+
+def test_cheapest_pool_keeps_the_spare_even_when_availability_needs_none() -> None:
+    sizes = price_list("linear")
+    pool_ = cheapest_pool(40, sizes, 0.999, 0.9)  # one 1x box is up 99.9% > 90%
+    assert (pool_.needed, pool_.count) == (1, 2)
+    assert cheapest_pool(40, sizes, 0.999, 0.9, spare=0).count == 1
+    with pytest.raises(ValueError, match="no size reaches"):
+        cheapest_pool(40, sizes, 0.0, 0.9)
+
+
+def test_stateless_servers_share_the_store_and_survive_restarts() -> None:
+    store = SessionStore()
+    servers = [StatelessServer(f"web-{i}", store) for i in range(4)]
+    token = servers[0].login("alice")
+    assert [s.whoami(token) for s in servers] == ["alice"] * 4
+    for s in servers:
+        s.restart()
+    assert StatelessServer("web-new", store).whoami(token) == "alice"
+    servers[2].logout(token)
+    assert servers[0].whoami(token) is None
+    other = StatelessServer("elsewhere", SessionStore())
+    assert other.whoami(servers[1].login("bob")) is None
+    tokens = {s.login("x") for s in servers for _ in range(50)}
+    assert len(tokens) == 200 and all(len(t) >= 16 for t in tokens)
+
+
+def test_stateful_servers_lose_users() -> None:
+    a, b = StatefulServer("web-1"), StatefulServer("web-2")
+    token = a.login("alice")
+    assert (a.whoami(token), b.whoami(token)) == ("alice", None)
+    a.restart()
+    assert a.whoami(token) is None
+
+
+def test_round_robin_logs_out_three_requests_in_four_with_memory_sessions() -> None:
+    traffic = with_sessions(
+        poisson(120, 60, 0.02, np.random.default_rng(1)), 300, np.random.default_rng(2)
+    )
+    result = simulate(traffic, pool(4), RoundRobin(), rng=np.random.default_rng(1))
+    lost = logged_out(result, shared=False)
+    assert not logged_out(result, shared=True).any()
+    repeat = len(traffic) - 300  # about: every user's first request is a login
+    assert lost.sum() / repeat == pytest.approx(0.75, abs=0.03)
+
+
+def test_a_restart_logs_out_a_single_servers_users() -> None:
+    traffic = with_sessions(
+        poisson(20, 60, 0.02, np.random.default_rng(3)), 5, np.random.default_rng(4)
+    )
+    crash = Outage(0, 30, 31)
+    result = simulate(traffic, [Server()], Direct(), [crash], rng=np.random.default_rng(3))
+    lost = logged_out(result, shared=False, outages=[crash])
+    after = traffic.arrival >= 31
+    assert 1 <= lost.sum() <= 5 and lost[after].sum() == lost.sum()
+    assert not logged_out(result, shared=False).any()  # no restart: one server knows everyone
+
+
+def test_big_box_crash_is_a_total_outage_and_a_small_box_crash_is_not() -> None:
+    calm = run_both(120, RoundRobin())
+    assert all(r.errors == 0 for r in calm.values())
+    big, small = calm.values()
+    assert big.percentile(99) < small.percentile(99) < 3 * big.percentile(99)
+    crashed = run_both(120, RoundRobin(), HealthCheck(), crash=(20, 40))
+    big, small = crashed.values()
+    assert big.error_rate == pytest.approx(20 / 60, abs=0.02)
+    # a quarter of the traffic fails until health checks notice: at most 6 s (inter 2 s × fall 3)
+    assert 0 < small.error_rate < 0.25 * 6 / 60 + 0.005
