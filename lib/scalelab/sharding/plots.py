@@ -59,12 +59,12 @@ def moved_bars(
     ax.bar_label(bars, labels=[f"{100 * moved[k]:.0f}%" for k in labels], fontsize=8)
     ax.axhline(100 * ideal, color="black", ls="--", lw=1)
     ax.text(
-        len(labels) - 0.5,
-        100 * ideal,
-        f"least possible {100 * ideal:.0f}%",
-        ha="right",
-        va="bottom",
+        0.02,
+        0.95,
+        f"dashed: least possible, {100 * ideal:.0f}%",
+        transform=ax.transAxes,
         fontsize=8,
+        va="top",
     )
     ax.set_ylim(0, 110)
     ax.set_yticks([0, 50, 100])
