@@ -78,4 +78,22 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "before it can differ, so each list still starts at 0 and keeps its own length"
         ),
     },
+    "12-sharding": {
+        "range-answer L8: 'range(len(self.boundaries))' → 'range(len(self.boundaries) + 1)'": (
+            "the extra default name is never returned: get_node indexes nodes only below "
+            "len(boundaries)"
+        ),
+        "ring-answer L29: 'if node not in self.nodes:' removed": (
+            "without the check, self.nodes.remove(node) raises ValueError for a node not on the ring, "
+            "the same error before anything changed"
+        ),
+        "ring-answer L30: 'raise ValueError(f'{node} is not on the ring')' removed": (
+            "without the raise, self.nodes.remove(node) raises ValueError for a node not on the ring, "
+            "the same error before anything changed"
+        ),
+        "ring-answer L42: 'i % len(self.tokens)' → 'i - len(self.tokens)'": (
+            "for 0 <= i < T, owners[i - T] is owners[i] (a negative index), and i = T gives owners[0]: "
+            "the same wrap-around"
+        ),
+    },
 }

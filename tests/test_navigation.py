@@ -194,6 +194,9 @@ def test_nav_line_names_the_planned_chapters_between(monkeypatch: pytest.MonkeyP
         " · [06 · replication](../06-replication/06-replication.ipynb) ›"
     )
     assert chapters.nav_line(7).endswith(" · 08–18 planned")
+    monkeypatch.setattr(chapters, "CHAPTERS", _with_ready(SOME_READY | {12}))
+    assert chapters.nav_line(7).endswith(" · 08–11 planned · [12 · sharding](12-sharding.ipynb) ›")
+    assert chapters.nav_line(12).endswith(" · 13–18 planned")
 
 
 def test_a_chapter_made_ready_is_linked_and_its_neighbours_follow(

@@ -120,7 +120,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(11, "message-queue", "message queue", "planned", "메시지 큐",
             "a traffic spike overloads synchronous workers · a queue with ack, retry and dead "
             "letters", "+ queues,\nshards", "queue"),
-    Chapter(12, "sharding", "sharding", "planned", "샤딩",
+    Chapter(12, "sharding", "sharding", "ready", "샤딩",
             "one database can't hold everyone · shard routers and a consistent-hash ring",
             "+ queues,\nshards", "queue"),
     Chapter(13, "cicd", "CI/CD", "planned", "CI/CD",

@@ -152,6 +152,32 @@ def with_cache(n_servers: int = 2, n_caches: int = 2, down: frozenset[int] = fro
     )
 
 
+def sharded(n_shards: int = 4, n_servers: int = 2, hot: int | None = None) -> Figure:
+    """Chapter 12: the web servers' shard router sends each key to the one database shard that holds it.
+
+    ``hot`` is the index of a shard drawn as melting under a celebrity's traffic (drawn down).
+    """
+    servers = [Node("server", f"web-{i + 1}", note="shard router") for i in range(n_servers)]
+    shards = [
+        Node(
+            "db",
+            f"shard-{i + 1}",
+            down=i == hot,
+            note="hot key!" if i == hot else "1/" + str(n_shards),
+        )
+        for i in range(n_shards)
+    ]
+    balancer = Node("lb", "load\nbalancer", note=PUBLIC_IP, key="lb")
+    edges = [("users", "lb")] + [("lb", s.name) for s in servers]
+    edges += [(s.name, d.name) for s in servers for d in shards]
+    return draw(
+        [[Node("user", "users")], [balancer], servers, shards],
+        "Each shard holds a part of the rows; the shard key says which",
+        edges=edges,
+        zones=(Zone("sharded database", tuple(d.name for d in shards)),),
+    )
+
+
 #: Each step of the course and the function that draws it.
 STEPS: dict[str, Callable[..., Figure]] = {
     "single-server": single_server,
@@ -162,6 +188,7 @@ STEPS: dict[str, Callable[..., Figure]] = {
     "load-balancer": load_balanced,
     "replication": replicated,
     "cache": with_cache,
+    "sharding": sharded,
 }
 
 
