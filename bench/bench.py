@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import statistics
+import sys
 import time
 
 import matplotlib.pyplot as plt
@@ -83,6 +84,11 @@ def simpy_least_connections(arrival: np.ndarray, demand: np.ndarray) -> np.ndarr
 
 
 def main() -> None:
+    """The simulator against SimPy, then every panel's redraw; ``--widgets [NN-slug …]`` times only the
+    panels (of the chapters named, or all)."""
+    if "--widgets" in sys.argv:
+        widgets(sys.argv[sys.argv.index("--widgets") + 1 :])
+        return
     big = poisson(RATE, 1_000_000 / RATE, CPU, np.random.default_rng(1))
     small = 100_000
     sub = scalelab.sim.Workload(big.arrival[:small], big.demand[:small], big.duration)
@@ -108,8 +114,14 @@ def main() -> None:
 
     three_tier.report()
     print()
+    widgets()
 
+
+def widgets(only: list[str] | None = None) -> None:
+    """Each panel's redraw over its settings (median and worst), for the chapters in ``only`` or all."""
     for chapter, makers in chapters.panels().items():
+        if only and chapter not in only:
+            continue
         for make in makers:
             settings = widget_settings(make)
             redraw_seconds(*settings[0])  # the panel's first figure, drawn before any slider moves
