@@ -27,7 +27,16 @@ from scalelab.frontend.page import (
     servers_needed,
     size_tiers,
 )
-from scalelab.frontend.serving import PageTraffic, Served, page_views, serve, synthetic_page
+from scalelab.frontend.serving import (
+    API_TARGET_S,
+    Comparison,
+    PageTraffic,
+    Served,
+    compare,
+    page_views,
+    serve,
+    synthetic_page,
+)
 
 __all__ = [
     "HTTP1_CONNECTIONS",
@@ -48,7 +57,10 @@ __all__ = [
     "mixed_requests",
     "servers_needed",
     "size_tiers",
+    "API_TARGET_S",
+    "Comparison",
     "PageTraffic",
+    "compare",
     "Served",
     "page_views",
     "serve",

@@ -22,13 +22,13 @@ from scalelab.viz.widgets import ControlPanel, slider
 WORKERS = 64
 """Worker threads in all: one shared pool, or the static tier's and the API tier's together."""
 API_WORKERS = 4
-DURATION = 10
+DURATION = 15
 """Seconds of page views per setting, cut short so that a setting sends at most :data:`MAX_REQUESTS`."""
-MAX_REQUESTS = 12_000
+MAX_REQUESTS = 15_000
 """Requests simulated per setting at most: the redraw stays within 300 ms at the heaviest setting."""
 
 DEFAULTS = {
-    "page_views": 12,
+    "page_views": 20,
     "requests": 71,
     "static_percent": 93,
     "cache_percent": 0,
@@ -67,7 +67,7 @@ def panel() -> ControlPanel:
     """Chapter 02's panel, starting at :data:`DEFAULTS`."""
     return ControlPanel(
         frontend_figure,
-        page_views=slider("page views per second", 2, 20, 1, DEFAULTS["page_views"]),
+        page_views=slider("page views per second", 2, 24, 1, DEFAULTS["page_views"]),
         requests=slider("requests per page", 10, 150, 1, DEFAULTS["requests"]),
         static_percent=slider("static share (%)", 50, 99, 1, DEFAULTS["static_percent"]),
         cache_percent=slider("browser cache hits (%)", 0, 100, 5, DEFAULTS["cache_percent"]),

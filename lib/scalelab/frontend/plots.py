@@ -7,13 +7,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-from scalelab.frontend.serving import Served
-from scalelab.viz.plots import axes, log_axis, target_band
+from scalelab.frontend.serving import API_TARGET_S, Served
+from scalelab.viz.plots import axes, log_axis
 from scalelab.viz.style import COLORS
 
-#: Static requests are drawn hatched, API requests plain: both are servers' work.
-HATCH = {"static": "//", "api": ""}
+#: Static requests are drawn hatched, API requests plain, a shared pool (both kinds) cross-hatched.
+HATCH = {"static": "//", "api": "", "shared": "xx"}
 
 
 def requests_per_view(
@@ -63,8 +64,14 @@ def api_tail(runs: dict[str, Served], ax: Axes | None = None, title: str = "") -
         ax.bar_label(bars, labels=[f"{h:,.0f}" for h in heights], fontsize=8)
     ax.set_xticks(x, names)
     log_axis(ax)
-    ax.set_ylim(10, 10_000)
-    target_band(ax)
+    ax.set_ylim(10, 20_000)
+    ax.axhline(
+        1000 * API_TARGET_S,
+        color="#55A868",
+        ls="--",
+        lw=1.2,
+        label=f"API target: {1000 * API_TARGET_S:.0f} ms",
+    )
     ax.set_ylabel("p99 latency (ms, log scale)")
     ax.set_title(title or "The API's tail: one shared pool or a tier of its own")
     ax.legend(fontsize=8, loc="upper right")
@@ -72,7 +79,8 @@ def api_tail(runs: dict[str, Served], ax: Axes | None = None, title: str = "") -
 
 
 def utilisation(runs: dict[str, Served], ax: Axes | None = None) -> Figure:
-    """How busy each pool of each layout is (share of its workers' time)."""
+    """The offered load of each pool of each layout: work per second over its workers. Above 100%
+    the pool is overloaded (it cannot keep up: its queue grows as long as the surge lasts)."""
     ax = axes(ax, (5, 3))
     labels, values, hatches = [], [], []
     for name, run in runs.items():
@@ -83,11 +91,18 @@ def utilisation(runs: dict[str, Served], ax: Axes | None = None) -> Figure:
     bars = ax.bar(range(len(values)), values, color=COLORS["server"], edgecolor="black")
     for bar, hatch in zip(bars, hatches, strict=True):
         bar.set_hatch(hatch)
-    ax.bar_label(bars, labels=[f"{v:.0%}" for v in values], fontsize=8)
+    texts = [f"{v:.0%}" + (" overloaded" if v >= 1 else "") for v in values]
+    ax.bar_label(bars, labels=texts, fontsize=8)
+    ax.axhline(1, color="black", lw=0.8, ls=":")
     ax.set_xticks(range(len(values)), labels, fontsize=8)
-    ax.set_ylim(0, 1.15)
-    ax.set_ylabel("utilisation")
+    ax.set_ylim(0, max(1.2, 1.2 * max(values, default=0)))
+    ax.set_ylabel("offered load (100% = all workers busy)")
     ax.set_title("How busy each pool is (workers in brackets)")
+    legend = [
+        Patch(facecolor=COLORS["server"], edgecolor="black", hatch=HATCH[k], label=label)
+        for k, label in (("shared", "files + API"), ("static", "files"), ("api", "API"))
+    ]
+    ax.legend(handles=legend, fontsize=8, loc="upper left")
     return ax.figure
 
 

@@ -22,6 +22,7 @@ number to watch: chapter 02's demo and panel.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,11 @@ STATIC_CPU = 0.0005
 """CPU seconds to find and start sending a file, before the transfer itself."""
 API_TIME = 0.010
 """Mean seconds of work per API call."""
+API_TARGET_S = 0.200
+"""The API's own p99 target, seconds. A click in an SPA waits for one API call, then redraws: to feel
+immediate it must answer within a couple of hundred milliseconds (Nielsen's 0.1 s limit for
+"instantaneous", plus the network's round trip); the page's 700 ms target covers a whole page view,
+shell and files included."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ class PageTraffic:
     is_api: np.ndarray
     page_views: int
     duration: float
+    view: np.ndarray
+    """Which page view (0, 1, …, in order of their start) sent each request."""
 
     def rate(self, api: bool) -> float:
         """Requests per second to the API (``True``) or to the static files (``False``)."""
@@ -82,6 +90,27 @@ def _fetched(manifest: PageManifest, returning: bool) -> list[Asset]:
     ]
 
 
+MAX_REQUESTS = 2_000_000
+"""Requests :func:`page_views` simulates at most (a few seconds of work and some hundred MB)."""
+
+
+def _chains(
+    start: np.ndarray, work: np.ndarray, width: int, gap: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Send times of ``work``'s columns on ``width`` connections per row, and when the last one ends.
+
+    Column ``i`` goes on connection ``i % width``; a connection's first request is sent at ``start``,
+    each next one when the one before it would have finished plus an RTT (``gap``, per request).
+    """
+    sent = np.empty_like(work)
+    free = np.repeat(start[:, None], min(width, max(work.shape[1], 1)), axis=1)
+    for i in range(work.shape[1]):
+        c = i % width
+        sent[:, i] = free[:, c] + (gap[:, i] if i >= width else 0.0)
+        free[:, c] = sent[:, i] + work[:, i]
+    return sent, free.max(axis=1) if work.shape[1] else start
+
+
 def page_views(
     rate: float,
     duration: float,
@@ -97,6 +126,19 @@ def page_views(
 
     ``returning_share`` of the views come from a browser that has the page cached
     (:func:`~scalelab.frontend.page.count_requests` with a warm cache).
+
+    How one browser sends its requests. The shell first; one RTT after it has arrived, the assets;
+    one RTT after the last asset has arrived (the script ran), the API calls, on the API's host.
+    Over HTTP/1.1 a browser keeps at most 6 connections per host, each carrying one request at a
+    time: the assets go out on 6 **connection chains**, and on each the next request is sent one
+    RTT after the previous one's transfer would have finished. So at most 6 requests per host are
+    in flight. Over HTTP/2 every asset (then every API call) goes out at once, as streams of one
+    connection. Each RTT gets a random fifth on top (the network's jitter).
+
+    What it ignores: the chains are timed by each request's *own* work, not by when the server
+    actually answered it, so a queue at the server does not slow the browser's next request (a real
+    browser would wait, and send less while the server is slow); the 6 parallel transfers do not
+    share the user's bandwidth; the browser parses and runs nothing in zero time.
     """
     positive("rate", rate)
     positive("duration", duration)
@@ -105,12 +147,28 @@ def page_views(
         raise ValueError(f"returning_share must be between 0 and 1, got {returning_share}")
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if not isinstance(manifest, PageManifest):
+        raise ValueError(f"manifest must be a PageManifest, got {type(manifest).__name__}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            "rng must be a numpy Generator such as np.random.default_rng(1), "
+            f"got {type(rng).__name__}"
+        )
+    positive("rtt", rtt)
+    positive("bandwidth_kb_s", bandwidth_kb_s)
+    positive("api_time", api_time)
+    per_view = 1 + len(manifest.assets) + len(manifest.api_calls)
+    if rate * duration * per_view > MAX_REQUESTS:
+        raise ValueError(
+            f"rate × duration × requests per page view must be at most {MAX_REQUESTS:,} requests "
+            f"to simulate, got {rate:g} × {duration:g} × {per_view} = {rate * duration * per_view:,.0f}"
+        )
     width = HTTP1_CONNECTIONS if protocol == "HTTP/1.1" else HTTP2_STREAMS
     views = rng.poisson(rate * duration)
     starts = np.sort(rng.uniform(0, duration, views))
     returning = rng.random(views) < returning_share
     speed = bandwidth_kb_s * np.exp(rng.normal(0, BANDWIDTH_SIGMA, views))
-    arrival, demand, is_api = [], [], []
+    arrival, demand, is_api, view = [], [], [], []
     for warm in (False, True):
         who = np.flatnonzero(returning == warm)
         if not len(who):
@@ -118,25 +176,39 @@ def page_views(
         files = _fetched(manifest, warm)
         sizes = np.array([a.size_kb for a in files])
         n_api = count_requests(manifest, manifest.first_visit_cache() if warm else ())["api"]
-        # The shell at the start; the assets in rounds after it; the API calls once the script ran.
-        rounds = np.r_[0, 1 + np.arange(len(files) - 1) // width]
-        api_rounds = 1 + math.ceil((len(files) - 1) / width) + np.arange(n_api) // width
-        offsets = rtt * np.r_[rounds, api_rounds] + rng.uniform(
-            0, rtt / 5, (len(who), len(files) + n_api)
-        )
-        arrival.append((starts[who, None] + offsets).ravel())
+        n, n_assets = len(who), len(files) - 1
         transfer = STATIC_CPU + sizes[None, :] / speed[who, None]
-        work = np.hstack([transfer, rng.exponential(api_time, (len(who), n_api))])
-        demand.append(work.ravel())
-        is_api.append(np.tile(np.r_[np.zeros(len(files), bool), np.ones(n_api, bool)], len(who)))
+        api_work = rng.exponential(api_time, (n, n_api))
+        gap = rtt * (1 + rng.uniform(0, 0.2, (n, n_assets + n_api + 2)))
+        shell_end = starts[who] + transfer[:, 0]
+        assets_sent, assets_end = _chains(
+            shell_end + gap[:, 0], transfer[:, 1:], width, gap[:, 2 : 2 + n_assets]
+        )
+        api_sent, _ = _chains(assets_end + gap[:, 1], api_work, width, gap[:, 2 + n_assets :])
+        arrival.append(np.hstack([starts[who, None], assets_sent, api_sent]).ravel())
+        demand.append(np.hstack([transfer, api_work]).ravel())
+        is_api.append(np.tile(np.r_[np.zeros(len(files), bool), np.ones(n_api, bool)], n))
+        view.append(np.repeat(who, len(files) + n_api))
     if not arrival:
         empty = np.zeros(0)
-        return PageTraffic(Workload(empty, empty, float(duration)), np.zeros(0, bool), 0, duration)
+        return PageTraffic(
+            Workload(empty, empty, float(duration)),
+            np.zeros(0, bool),
+            0,
+            float(duration),
+            np.zeros(0, int),
+        )
     arrival_all, demand_all = np.concatenate(arrival), np.concatenate(demand)
     order = np.argsort(arrival_all, kind="stable")
     span = float(max(duration, arrival_all.max() + 1e-9))
     workload = Workload(arrival_all[order], demand_all[order], span)
-    return PageTraffic(workload, np.concatenate(is_api)[order], int(views), float(duration))
+    return PageTraffic(
+        workload,
+        np.concatenate(is_api)[order],
+        int(views),
+        float(duration),
+        np.concatenate(view)[order],
+    )
 
 
 @dataclass(frozen=True)
@@ -152,13 +224,15 @@ class Served:
 
     def summary(self) -> str:
         pools = ", ".join(
-            f"{name} {workers} workers {self.utilisation[name]:.0%} busy"
+            f"{name} {workers} workers {self.utilisation[name]:.0%} "
+            f"{'offered load, overloaded' if self.utilisation[name] >= 1 else 'busy'}"
             for name, workers in self.layout.items()
         )
-        return (
-            f"{pools}; API p99 {1000 * self.p99['api']:,.0f} ms, "
-            f"static p99 {1000 * self.p99['static']:,.0f} ms"
+        tails = ", ".join(
+            f"{kind} p99 " + ("no requests" if math.isnan(v) else f"{1000 * v:,.0f} ms")
+            for kind, v in (("API", self.p99["api"]), ("static", self.p99["static"]))
         )
+        return f"{pools}; {tails}"
 
 
 def _pool(traffic: PageTraffic, mask: np.ndarray, workers: int, name: str) -> PathResult:
@@ -171,12 +245,20 @@ def _pool(traffic: PageTraffic, mask: np.ndarray, workers: int, name: str) -> Pa
 
 def serve(traffic: PageTraffic, workers: int = 64, api_workers: int | None = None) -> Served:
     """Serve ``traffic`` on ``workers`` worker threads: all in one shared pool (``api_workers=None``),
-    or ``workers − api_workers`` for the static files and ``api_workers`` for the API."""
+    or ``workers − api_workers`` for the static files and ``api_workers`` for the API.
+
+    A kind of request with no requests at all has ``nan`` percentiles (its summary says "no requests").
+    Utilisation is the offered load: work per second over workers, above 1 when the pool is overloaded.
+    """
+    if not isinstance(traffic, PageTraffic):
+        raise ValueError(
+            f"traffic must be a PageTraffic from page_views(), got {type(traffic).__name__}"
+        )
     positive_int("workers", workers)
     everything = np.ones(len(traffic.is_api), bool)
     api, static = traffic.is_api, ~traffic.is_api
     demand = traffic.workload.demand
-    seconds = traffic.workload.duration
+    seconds = traffic.duration  # offered load: the work of the page views begun in `duration`
     rate = {"static": traffic.rate(False), "api": traffic.rate(True)}
     if api_workers is None:
         result = _pool(traffic, everything, workers, "shared")
@@ -193,9 +275,12 @@ def serve(traffic: PageTraffic, workers: int = 64, api_workers: int | None = Non
         layout = {"static": workers - api_workers, "api": api_workers}
         runs, busy, result = {}, {}, None
         for name, mask in (("static", static), ("api", api)):
-            runs[name] = (_pool(traffic, mask, layout[name], name), None)
+            runs[name] = (_pool(traffic, mask, layout[name], name) if mask.any() else None, None)
             busy[name] = float(demand[mask].sum()) / (seconds * layout[name])
-    pct = {k: [run.percentile(q, where=mask) for q in (50, 99)] for k, (run, mask) in runs.items()}
+    pct = {
+        k: [run.percentile(q, where=mask) if run is not None else math.nan for q in (50, 99)]
+        for k, (run, mask) in runs.items()
+    }
     return Served(
         layout,
         {k: float(v[0]) for k, v in pct.items()},
@@ -204,3 +289,55 @@ def serve(traffic: PageTraffic, workers: int = 64, api_workers: int | None = Non
         rate,
         result,
     )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One load of :func:`compare`: the median over seeds of each layout's p99 and utilisation."""
+
+    page_views: float
+    static_rate: float
+    api_rate: float
+    busy: float
+    """The shared pool's offered load (work per second / workers): above 1, it is overloaded."""
+    p99: dict[str, dict[str, float]]
+    """``p99[layout][kind]``, seconds: layout "shared" or "split", kind "api" or "static"."""
+
+
+def compare(
+    rates: Sequence[float],
+    manifest: PageManifest,
+    seeds: Sequence[int] = (1, 2, 3, 4, 5),
+    duration: float = 30.0,
+    workers: int = 64,
+    api_workers: int = 4,
+    protocol: str = "HTTP/1.1",
+) -> list[Comparison]:
+    """The same page views on one shared pool and on a split, at each of ``rates`` page views per
+    second, each the median over ``seeds`` (one run's tail depends on a few slow users: one seed
+    alone can mislead)."""
+    if not len(seeds):
+        raise ValueError("seeds must name at least one seed, got none")
+    rows = []
+    for rate in rates:
+        runs = []
+        for seed in seeds:
+            traffic = page_views(
+                rate, duration, manifest, np.random.default_rng(seed), 0.0, protocol
+            )
+            shared, split = serve(traffic, workers), serve(traffic, workers, api_workers)
+            runs.append((traffic, shared, split))
+        med = lambda values: float(np.median(values))  # noqa: E731
+        rows.append(
+            Comparison(
+                float(rate),
+                med([t.rate(False) for t, _, _ in runs]),
+                med([t.rate(True) for t, _, _ in runs]),
+                med([s.utilisation["shared"] for _, s, _ in runs]),
+                {
+                    name: {k: med([r[i].p99[k] for r in runs]) for k in ("api", "static")}
+                    for i, name in ((1, "shared"), (2, "split"))
+                },
+            )
+        )
+    return rows
