@@ -25,6 +25,7 @@ from scalelab.frontend import (
     size_tiers,
     synthetic_page,
 )
+from scalelab.frontend.spa import Browser
 
 
 def _random_page(rng: random.Random) -> tuple[PageManifest, set[str]]:
@@ -194,3 +195,52 @@ def test_synthetic_page_has_the_requested_size_and_share() -> None:
     counts = count_requests(page, ())
     assert counts["static"] + counts["api"] == 71 and counts["static"] == round(71 * 0.93)
     assert math.isclose(page.shell.size_kb, 37.0)
+
+
+def _refusal(call) -> str:
+    with pytest.raises(ValueError) as caught:
+        call()
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 300, message
+    return message
+
+
+_REQ = {"static": 66, "api": 5}
+
+
+@pytest.mark.parametrize(
+    ("call", "names"),
+    [
+        (lambda: size_tiers(10, _REQ, "0.001", 0.02, 0.7, 2), "cpu_static"),
+        (lambda: size_tiers(10, _REQ, -0.001, 0.02, 0.7, 2), "cpu_static"),
+        (lambda: size_tiers(10, _REQ, 0.001, None, 0.7, 2), "cpu_api"),
+        (
+            lambda: size_tiers(10, {"static": -1, "api": 5}, 0.001, 0.02, 0.7, 2),
+            'requests["static"]',
+        ),
+        (lambda: size_tiers(math.inf, _REQ, 0.001, 0.02, 0.7, 2), "page_views_per_s"),
+        (lambda: size_tiers(10, {"static": 66}, 0.001, 0.02, 0.7, 2), '"api"'),
+        (lambda: size_tiers(10, _REQ, 0.001, 0.02, 0.7, 0.5), "peak_factor"),
+        (lambda: count_requests(median_page(), "/path"), "cache_state"),
+        (lambda: count_requests(median_page(), None), "cache_state"),
+        (lambda: count_requests({"shell": "/"}, set()), "manifest"),
+        (lambda: PageManifest(Asset("/", "html", 1, False), (), "/api/me"), "api_calls"),
+        (lambda: PageManifest(Asset("/", "html", 1, False), ("/a.js",)), "assets"),
+        (lambda: Asset("/a.js", fingerprinted="no"), "fingerprinted"),
+        (lambda: page_views(1e9, 60, median_page(), np.random.default_rng(1)), "at most"),
+        (lambda: page_views(1, 1, median_page(), 1), "Generator"),
+        (lambda: page_views(1, 1, "page", np.random.default_rng(1)), "manifest"),
+        (lambda: Browser(timeout=-1), "timeout"),
+        (lambda: Browser(timeout="2"), "timeout"),
+        (lambda: serve("traffic"), "traffic"),
+    ],
+)
+def test_bad_arguments_get_one_clear_sentence(call, names) -> None:
+    assert names in _refusal(call)
+
+
+def test_numpy_numbers_are_numbers_and_no_api_is_said_in_words() -> None:
+    assert size_tiers(np.int64(10), {"static": np.int64(66), "api": 5}, 0.001, 0.02, 0.7, 2)
+    traffic = page_views(2, 5, synthetic_page(10, 1.0), np.random.default_rng(1))
+    assert "API p99 no requests" in serve(traffic, 8).summary()
+    assert "API p99 no requests" in serve(traffic, 8, 2).summary()

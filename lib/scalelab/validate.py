@@ -15,13 +15,14 @@ def positive(name: str, value: float) -> None:
 
 
 def at_least_zero(name: str, value: float, what: str = "a number", finite: bool = False) -> None:
-    """Raise ``ValueError`` unless ``value`` is a number (not a bool) of 0 or more, and finite if asked.
+    """Raise ``ValueError`` unless ``value`` is a real number (int, float, a numpy scalar; not a bool) of 0
+    or more, and finite if asked.
 
     ``what`` names the kind of number in the message: "mean_lag must be a number of seconds of 0 or more".
     """
     if (
         isinstance(value, bool)
-        or not isinstance(value, int | float)
+        or not isinstance(value, Real)
         or not value >= 0
         or (finite and value == math.inf)
     ):

@@ -68,6 +68,8 @@ class Asset:
         if not isinstance(self.path, str) or not self.path.startswith("/"):
             raise ValueError(f"an asset's path must start with '/', got {self.path!r}")
         at_least_zero("size_kb", self.size_kb, "a size in KB")
+        if not isinstance(self.fingerprinted, bool):
+            raise ValueError(f"fingerprinted must be True or False, got {self.fingerprinted!r}")
 
     @property
     def cache_control(self) -> str:
@@ -87,8 +89,19 @@ class PageManifest:
     api_calls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.shell, Asset):
+            raise ValueError(f"shell must be an Asset, got {type(self.shell).__name__}")
+        for name, items in (("assets", self.assets), ("api_calls", self.api_calls)):
+            if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+                raise ValueError(f"{name} must be a tuple, got {type(items).__name__} {items!r}")
         object.__setattr__(self, "assets", tuple(self.assets))
         object.__setattr__(self, "api_calls", tuple(self.api_calls))
+        for a in self.assets:
+            if not isinstance(a, Asset):
+                raise ValueError(f"assets must hold Assets, got {type(a).__name__} {a!r}")
+        for c in self.api_calls:
+            if not isinstance(c, str) or not c.startswith("/"):
+                raise ValueError(f"api_calls must hold paths that start with '/', got {c!r}")
         if self.shell.fingerprinted:
             raise ValueError(
                 f"the shell {self.shell.path!r} must not be fingerprinted: its URL is the page's "
@@ -127,6 +140,13 @@ def count_requests(manifest: PageManifest, cache_state: Iterable[str]) -> dict[s
     >>> count_requests(page, set()), count_requests(page, page.first_visit_cache())
     ({'static': 3, 'api': 1}, {'static': 2, 'api': 1})
     """
+    if not isinstance(manifest, PageManifest):
+        raise ValueError(f"manifest must be a PageManifest, got {type(manifest).__name__}")
+    if isinstance(cache_state, str | bytes) or not isinstance(cache_state, Iterable):
+        raise ValueError(
+            f"cache_state must be a set of paths such as {{'/'}}, got {type(cache_state).__name__} "
+            f"{cache_state!r}"
+        )
     cached = set(cache_state)
     static = 1 + sum(1 for a in manifest.assets if not (a.fingerprinted and a.path in cached))
     return {"static": static, "api": len(manifest.api_calls)}
@@ -171,8 +191,24 @@ def size_tiers(
     >>> size_tiers(1_000_000 / 86_400, {"static": 66, "api": 5}, 0.001, 0.020, 0.7, 2)
     {'static': 3, 'api': 4}
     """
-    at_least_zero("page_views_per_s", page_views_per_s, "a rate")
+    at_least_zero("page_views_per_s", page_views_per_s, "a rate", finite=True)
+    if not isinstance(requests, Mapping) or not {"static", "api"} <= set(requests):
+        raise ValueError(
+            'requests must be a dict with keys "static" and "api", such as {"static": 66, "api": 5}, '
+            f"got {requests!r}"
+        )
+    for tier in ("static", "api"):
+        at_least_zero(f'requests["{tier}"]', requests[tier], "a number of requests", finite=True)
+    at_least_zero("cpu_static", cpu_static, "a number of seconds", finite=True)
+    at_least_zero("cpu_api", cpu_api, "a number of seconds", finite=True)
+    positive("target_util", target_util)
+    if target_util > 1:
+        raise ValueError(f"target_util must be at most 1 (100% busy), got {target_util}")
     positive("peak_factor", peak_factor)
+    if peak_factor < 1:
+        raise ValueError(
+            f"peak_factor must be at least 1 (the peak is never below the average), got {peak_factor}"
+        )
     peak = peak_factor * page_views_per_s
     cpu = {"static": cpu_static, "api": cpu_api}
     return {tier: servers_needed(peak * requests[tier] * cpu[tier], target_util) for tier in cpu}

@@ -38,6 +38,7 @@ from scalelab.frontend.page import (
     fingerprint,
 )
 from scalelab.net import LocalServer, Reply, Request, get
+from scalelab.validate import positive
 
 _APP_JS = """// The application: read the API's address and calls from the shell, fetch each, show them.
 const body = document.body;
@@ -259,6 +260,7 @@ class Browser:
     """
 
     def __init__(self, timeout: float = 2.0) -> None:
+        positive("timeout", timeout)
         self.cache = BrowserCache()
         self._etags: dict[str, str] = {}
         self.timeout = timeout
