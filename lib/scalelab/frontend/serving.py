@@ -9,14 +9,19 @@ counts them), each a request with its own work on a server:
   a Python app server) keeps the worker for all of it;
 * an **API** request is a short computation (10 ms by default, exponential).
 
-Requests of a page view arrive in **rounds** one round trip (RTT) apart: over HTTP/1.1 at most 6 per
-host at once, over HTTP/2 all of them in one round. So a page view is a burst of tens of requests.
+A browser sends a page view's requests on **connections**: over HTTP/1.1 at most 6 per host, each
+carrying one request at a time (the next goes out an RTT after the previous file would have arrived),
+over HTTP/2 all at once on one connection (:func:`page_views` says what this ignores). So a page view
+is a burst of tens of requests, at most 6 in flight per host over HTTP/1.1.
 
 :func:`serve` runs the same requests through one shared pool of workers (every request waits in
 one line: an API call waits behind the page views' file transfers) or through two pools with the
 same total workers (the front end serves files, the back end the API), on the engine's
-:class:`~scalelab.sim.Topology` with a per-request ``cpu_time``. The API's tail latency is the
-number to watch: chapter 02's demo and panel.
+:class:`~scalelab.sim.Topology` with a per-request ``cpu_time``; :func:`compare` does both at several
+loads, the median over seeds. The API's tail latency is the number to watch: at moderate load one
+shared pool serves it as well as a split (pooling), a surge that saturates the shared pool makes the
+API wait behind the files, while the split keeps the API's pool at its own load (chapter 02's demo
+and panel).
 """
 
 from __future__ import annotations
