@@ -311,3 +311,22 @@ def test_a_client_that_hangs_up_early_prints_nothing(capfd) -> None:
         assert get(server.url + "/", timeout=0.05).status is None
         time.sleep(0.3)  # the handler answers into a closed connection
     assert capfd.readouterr().err == "", "expected no traceback printed into the notebook"
+
+
+def test_an_interrupted_load_stops_its_workers(no_leftovers, monkeypatch) -> None:
+    """An interrupt (Kernel → Interrupt) while the caller waits stops every worker, not only the caller."""
+    from scalelab.net import proxy
+
+    def interrupted(threads, until):
+        time.sleep(0.2)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(proxy, "_wait_for", interrupted, raising=False)
+    with LocalServer(backend_app("web-1")) as server:
+        no_leftovers.append(server.url)
+        with pytest.raises(KeyboardInterrupt):
+            drive(server.url, 100_000, deadline=4, concurrency=4)
+        before = len(server.log)
+        time.sleep(0.2)
+        assert len(server.log) - before <= 4, "expected at most the requests in flight to finish"
+    assert not [t for t in threading.enumerate() if t.name.startswith("scalelab-load")]

@@ -489,6 +489,13 @@ def _status_text(status: int) -> str:
         return str(status)
 
 
+def _wait_for(threads: Sequence[threading.Thread], until: float) -> None:
+    """Wait for the load's workers to end, at most until ``until`` on ``time.monotonic()``'s clock
+    (the one place :func:`drive`'s caller waits, and where an interrupt reaches it)."""
+    for thread in threads:
+        thread.join(timeout=max(0.0, until - time.monotonic()))
+
+
 def drive(
     url: str,
     count: int,
@@ -514,11 +521,14 @@ def drive(
     errors: Counter[str] = Counter()
     said: dict[str, str] = {}
     next_request = [0]
+    stop = (
+        threading.Event()
+    )  # set when the caller stops waiting (an interrupt, an error): no new request
 
     def worker() -> None:
         while True:
             with lock:
-                if next_request[0] >= count or time.monotonic() >= end:
+                if stop.is_set() or next_request[0] >= count or time.monotonic() >= end:
                     return
                 next_request[0] += 1
             answer = get(url + path, timeout=timeout)
@@ -541,8 +551,10 @@ def drive(
         ]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join(timeout=max(0.0, end - time.monotonic()) + timeout + 1)
+        try:
+            _wait_for(threads, end + timeout + 1)
+        finally:  # KeyboardInterrupt included: the workers send nothing more and end with their request
+            stop.set()
     sent = next_request[0]
     return Load(
         sent=sent,
