@@ -18,7 +18,7 @@ from submissions import reference_answers
 
 from scalelab import Balancer, HealthCheck, LeastConnections, RoundRobin, ServerView
 from scalelab.balancer import WeightedRoundRobin
-from scalelab.balancer.real import LAB_CHECK, RealLab
+from scalelab.balancer.real import LAB_CHECK, STILL_RUNNING, RealLab
 from scalelab.net import LocalServer, Reply, get
 from scalelab.net.proxy import HealthChecker, ReverseProxy, backend_app, drive
 from scalelab.sim.faults import Outage
@@ -229,17 +229,41 @@ def test_a_balancer_that_never_returns_gets_500_within_the_time_limit(no_leftove
         ReverseProxy(stuck, [web.url], decide_timeout=0.2) as proxy,
     ):
         no_leftovers += [web.url, proxy.url]
-        first = threading.Thread(target=get, args=(proxy.url + "/",), kwargs={"timeout": 3})
-        first.start()
-        time.sleep(0.05)
+        started = time.monotonic()
+        first = get(proxy.url + "/", timeout=2)  # the request whose choose() never returns
+        waited_first = time.monotonic() - started
         started = time.monotonic()
         answer = get(proxy.url + "/", timeout=2)
         waited = time.monotonic() - started
         late = get(proxy.url + "/", timeout=2)
+        assert proxy.stuck, "expected the proxy to know a choose() call is still running"
         stuck.release.set()
-        first.join()
-    assert answer.status == 500 and "has not returned for 0.2 s" in answer.text
-    assert waited < 1 and late.status == 500
+    for reply in (first, answer, late):
+        assert reply.status == 500 and "has not returned for 0.2 s" in reply.text
+    assert waited_first < 0.2 + 0.5 and waited < 0.2 + 0.5
+
+
+def test_the_lab_says_when_a_choose_is_left_running(no_leftovers, capsys) -> None:
+    stuck = _Stuck()
+    with RealLab(stuck, health_check=None, decide_timeout=0.2) as lab:
+        no_leftovers += [s.url for s in lab.servers] + [lab.proxy.url]
+        load = lab.send(5, deadline=2)
+    stuck.release.set()
+    assert load.errors == {"500 Internal Server Error": 5}
+    assert capsys.readouterr().out == STILL_RUNNING + "\n"
+    assert "restart the kernel (Kernel → Restart)" in STILL_RUNNING
+
+
+def test_a_load_says_why_nobody_answered(no_leftovers) -> None:
+    def slow(request):
+        time.sleep(0.3)
+        return Reply(200, "late")
+
+    with LocalServer(slow) as server:
+        no_leftovers.append(server.url)
+        load = drive(server.url, 1, timeout=0.1)
+    assert load.errors == {"no answer": 1} and load.said == {"no answer": "no reply within 0.1 s"}
+    assert str(load).endswith("errors: 1 × no answer (no reply within 0.1 s)")
 
 
 def test_least_connections_sees_requests_in_flight(no_leftovers) -> None:

@@ -28,6 +28,9 @@ from scalelab.net.proxy import Load, ReverseProxy, backend_app, drive
 from scalelab.sim.route import Balancer
 from scalelab.validate import positive, positive_int
 
+STILL_RUNNING = "your choose() is still running in the background: restart the kernel (Kernel → Restart) to stop it"
+"""What the lab prints when it stops while a ``choose`` call that never returned is still running."""
+
 LAB_CHECK = HealthCheck(interval=0.05, fall=3, rise=2)
 """HAProxy's default ``fall 3 rise 2``, probing every 0.05 s instead of 2 s."""
 
@@ -66,8 +69,11 @@ class RealLab:
         weights: Sequence[int] | None = None,
         health_check: HealthCheck | None = LAB_CHECK,
         rng: np.random.Generator | None = None,
+        decide_timeout: float = 1.0,
     ) -> None:
         positive_int("servers", servers)
+        positive("decide_timeout", decide_timeout)
+        self.decide_timeout = float(decide_timeout)
         self.names = [f"web-{i + 1}" for i in range(servers)]
         self.servers = [LocalServer(backend_app(name), name=name) for name in self.names]
         self.balancer = balancer
@@ -92,6 +98,7 @@ class RealLab:
                 weights=self._weights,
                 health_check=self.health_check,
                 rng=self._rng,
+                decide_timeout=self.decide_timeout,
             ).start()
         except Exception:
             self.stop()
@@ -105,6 +112,8 @@ class RealLab:
             proxy.stop()
         for server in self.servers:
             server.stop()
+        if proxy is not None and proxy.stuck:
+            print(STILL_RUNNING)  # the one thing the lab cannot stop: say so, and how
 
     def __enter__(self) -> RealLab:
         return self.start()

@@ -269,7 +269,8 @@ atexit.register(stop_all)
 
 @dataclass(frozen=True)
 class Fetched:
-    """The answer to :func:`get`: ``status`` is ``None`` when no server answered (refused, timed out)."""
+    """The answer to :func:`get`: ``status`` is ``None`` when no server answered (refused, timed out),
+    and ``error`` then says why (``no reply within 2 s``, ``ConnectionRefusedError: …``)."""
 
     status: int | None
     body: bytes = b""
@@ -302,6 +303,8 @@ def get(
         connection.request(method, path, headers=headers or {})
         response = connection.getresponse()
         return Fetched(response.status, response.read(), dict(response.getheaders()))
+    except TimeoutError:
+        return Fetched(None, error=f"no reply within {timeout:g} s")
     except (OSError, http.client.HTTPException) as error:
         return Fetched(None, error=f"{type(error).__name__}: {error}")
     finally:

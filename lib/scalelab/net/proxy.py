@@ -280,6 +280,9 @@ class ReverseProxy:
         self._lock = threading.Lock()  # the counters below
         self._deciding = threading.Lock()  # one choose() at a time
         self._busy_since: float | None = None
+        self._stuck_thread: threading.Thread | None = None
+        self._decide_seconds = 0.0  # time spent in choose(), all calls
+        self._decisions = 0
         self._in_flight = [0] * n
         self._requests = 0
         self._started = 0.0
@@ -322,6 +325,17 @@ class ReverseProxy:
         return self.server.url
 
     @property
+    def stuck(self) -> bool:
+        """True while a ``choose`` call that overran ``decide_timeout`` is still running in the background
+        (a Python thread cannot be stopped from outside: only restarting the kernel ends it)."""
+        return self._stuck_thread is not None and self._stuck_thread.is_alive()
+
+    def decide_time(self) -> tuple[float, int]:
+        """Seconds spent in ``choose`` so far and how many calls returned (differences give a mean)."""
+        with self._lock:
+            return self._decide_seconds, self._decisions
+
+    @property
     def healthy(self) -> list[bool]:
         """What the balancer believes about each backend (all True without health checks)."""
         return self.checker.healthy if self.checker is not None else [True] * len(self.backends)
@@ -349,32 +363,52 @@ class ReverseProxy:
         return views
 
     def _decide(self, request: Request) -> int | Reply:
-        """The balancer's pick for ``request``, or the error reply when there is none to follow."""
+        """The balancer's pick for ``request``, or the error reply when there is none to follow.
+
+        ``choose`` runs in a thread of its own, one call at a time, and the request waits for it at
+        most ``decide_timeout`` seconds: a ``choose`` that never returns costs the first request one
+        ``decide_timeout`` and every later one nothing, each answered 500 with that sentence. Python
+        cannot kill a thread, so such a call keeps running in the background (see :attr:`stuck`).
+        """
+        stuck = f"the balancer's choose() has not returned for {self.decide_timeout:g} s"
         busy_since = self._busy_since
         if busy_since is not None and time.monotonic() - busy_since > self.decide_timeout:
-            return self._error(
-                500, f"the balancer's choose() has not returned for {self.decide_timeout:g} s"
-            )
+            return self._error(500, stuck)
         if not self._deciding.acquire(timeout=self.decide_timeout):
-            return self._error(
-                500, f"the balancer's choose() has not returned for {self.decide_timeout:g} s"
-            )
-        try:
-            self._busy_since = time.monotonic()
-            views = self.views()
-            with self._lock:
-                index = self._requests
-                self._requests += 1
-            seen = RequestView(index, time.monotonic() - self._started)
+            return self._error(500, stuck)
+        # From here the choose thread owns the lock and releases it when choose() returns.
+        self._busy_since = time.monotonic()
+        views = self.views()
+        with self._lock:
+            index = self._requests
+            self._requests += 1
+        seen = RequestView(index, time.monotonic() - self._started)
+        answer: list[object] = []
+        done = threading.Event()
+
+        def decide() -> None:
+            started = time.monotonic()
             try:
-                pick = self.balancer.route(seen, views)
+                answer.append(self.balancer.route(seen, views))
             except Exception as error:  # noqa: BLE001 - a broken balancer answers 500, it does not crash
-                return self._error(
-                    500, f"the balancer's choose() raised {type(error).__name__}: {error}"
-                )
-        finally:
-            self._busy_since = None
-            self._deciding.release()
+                answer.append(error)
+            finally:
+                with self._lock:
+                    self._decide_seconds += time.monotonic() - started
+                    self._decisions += 1
+                self._busy_since = None
+                self._deciding.release()
+                done.set()
+
+        thread = threading.Thread(target=decide, name="scalelab-choose", daemon=True)
+        thread.start()
+        if not done.wait(self.decide_timeout):
+            self._stuck_thread = thread
+            return self._error(500, stuck)
+        pick = answer[0]
+        if isinstance(pick, Exception):
+            said = f": {pick}" if str(pick) else ""
+            return self._error(500, f"the balancer's choose() raised {type(pick).__name__}{said}")
         n = len(self.backends)
         if pick is None:
             return self._error(503, "no healthy server")
@@ -535,6 +569,7 @@ def drive(
             with lock:
                 if answer.status is None:
                     errors["no answer"] += 1
+                    said.setdefault("no answer", answer.error)
                 elif 200 <= answer.status < 300:
                     answered[answer.headers.get(BACKEND_HEADER) or answer.text] += 1
                 else:
