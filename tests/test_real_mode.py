@@ -354,3 +354,14 @@ def test_an_interrupted_load_stops_its_workers(no_leftovers, monkeypatch) -> Non
         time.sleep(0.2)
         assert len(server.log) - before <= 4, "expected at most the requests in flight to finish"
     assert not [t for t in threading.enumerate() if t.name.startswith("scalelab-load")]
+
+
+def test_stop_all_stops_a_lab_with_its_health_checks(no_leftovers) -> None:
+    from scalelab.net import stop_all
+
+    lab = RealLab(RoundRobin()).start()
+    no_leftovers += [s.url for s in lab.servers] + [lab.proxy.url]
+    assert stop_all() == 4, "expected the three web servers and the proxy"
+    assert repr(lab) == "RealLab(RoundRobin, 3 servers, stopped)"
+    assert not [t for t in threading.enumerate() if t.name == "scalelab-health-checks"]
+    assert stop_all() == 0

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalelab.balancer.health import HealthCheck
-from scalelab.net.loopback import LocalServer
+from scalelab.net.loopback import LocalServer, track, untrack
 from scalelab.net.proxy import Load, ReverseProxy, backend_app, drive
 from scalelab.sim.route import Balancer
 from scalelab.validate import positive, positive_int
 
-STILL_RUNNING = "your choose() is still running in the background: restart the kernel (Kernel → Restart) to stop it"
+STILL_RUNNING = (
+    "your choose() is still running in the background: "
+    "restart the kernel (Kernel → Restart) to stop it"
+)
 """What the lab prints when it stops while a ``choose`` call that never returned is still running."""
 
 LAB_CHECK = HealthCheck(interval=0.05, fall=3, rise=2)
@@ -103,6 +106,7 @@ class RealLab:
         except Exception:
             self.stop()
             raise
+        track(self)  # scalelab.net.stop_all() stops the lab as a whole, and the lab knows it
         return self
 
     def stop(self) -> None:
@@ -112,6 +116,7 @@ class RealLab:
             proxy.stop()
         for server in self.servers:
             server.stop()
+        untrack(self)
         if proxy is not None and proxy.stuck:
             print(STILL_RUNNING)  # the one thing the lab cannot stop: say so, and how
 

@@ -49,7 +49,16 @@ from typing import Protocol
 
 import numpy as np
 
-from scalelab.net.loopback import TIMEOUT, LocalServer, Reply, Request, check_loopback, get
+from scalelab.net.loopback import (
+    TIMEOUT,
+    LocalServer,
+    Reply,
+    Request,
+    check_loopback,
+    get,
+    track,
+    untrack,
+)
 from scalelab.sim.route import Balancer, RequestView, ServerView
 from scalelab.validate import positive, positive_int
 
@@ -141,6 +150,7 @@ class HealthChecker:
             target=self._run, name="scalelab-health-checks", daemon=True
         )
         self._thread.start()
+        track(self)  # scalelab.net.stop_all() stops the checks too
         return self
 
     def stop(self) -> None:
@@ -149,6 +159,7 @@ class HealthChecker:
         if self._thread is not None:
             self._thread.join(timeout=self.timeout * max(1, len(self.urls)) + self.interval + 1)
             self._thread = None
+        untrack(self)
 
     def _run(self) -> None:
         tick = 0
@@ -307,12 +318,14 @@ class ReverseProxy:
         except Exception:
             self.stop()
             raise
+        track(self)
         return self
 
     def stop(self) -> None:
         self.server.stop()
         if self.checker is not None:
             self.checker.stop()
+        untrack(self)
 
     def __enter__(self) -> ReverseProxy:
         return self.start()
