@@ -315,7 +315,7 @@ def test_bad_arguments_say_what_was_expected() -> None:
         ReverseProxy(lambda servers: 0, ["http://127.0.0.1:8000"])
     with pytest.raises(TypeError, match="interval, fall and rise"):
         HealthChecker(["http://127.0.0.1:8000"], check=0.05)
-    with pytest.raises(ValueError, match="one name and one weight"):
+    with pytest.raises(ValueError, match=r"one weight per server \(1\), got 2"):
         ReverseProxy(RoundRobin(), ["http://127.0.0.1:8000"], weights=[1, 2])
     with pytest.raises(ValueError, match="web-1"):
         RealLab(RoundRobin()).index("web-9")
@@ -365,3 +365,21 @@ def test_stop_all_stops_a_lab_with_its_health_checks(no_leftovers) -> None:
     assert repr(lab) == "RealLab(RoundRobin, 3 servers, stopped)"
     assert not [t for t in threading.enumerate() if t.name == "scalelab-health-checks"]
     assert stop_all() == 0
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ([3, 0, 1], "the weight of web-2 must be a positive integer, got 0"),
+        ([3, -2, 1], "the weight of web-2 must be a positive integer, got -2"),
+        ([1.7, 1, 1], "the weight of web-1 must be a positive integer, got 1.7"),
+        (["3", "1", "1"], "the weight of web-1 must be a positive integer, got '3'"),
+        ([True, 1, 1], "the weight of web-1 must be a positive integer, got True"),
+        ([3, 1], r"expected one weight per server \(3\), got 2"),
+        ("311", "weights must be a list of one positive integer per server"),
+        (3, "weights must be a list of one positive integer per server"),
+    ],
+)
+def test_the_lab_checks_weights_as_the_simulator_does(weights, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        RealLab(WeightedRoundRobin(), weights=weights)  # at once, before anything starts

@@ -24,7 +24,7 @@ import numpy as np
 
 from scalelab.balancer.health import HealthCheck
 from scalelab.net.loopback import LocalServer, track, untrack
-from scalelab.net.proxy import Load, ReverseProxy, backend_app, drive
+from scalelab.net.proxy import Load, ReverseProxy, backend_app, check_weights, drive
 from scalelab.sim.route import Balancer
 from scalelab.validate import positive, positive_int
 
@@ -81,7 +81,7 @@ class RealLab:
         self.servers = [LocalServer(backend_app(name), name=name) for name in self.names]
         self.balancer = balancer
         self.health_check = health_check
-        self._weights = weights
+        self._weights = None if weights is None else check_weights(weights, self.names)
         self._rng = rng
         self.proxy: ReverseProxy | None = None
         self._since: dict[int, tuple[int, tuple[int, int], float]] = {}

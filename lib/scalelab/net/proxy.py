@@ -270,12 +270,9 @@ class ReverseProxy:
         if n == 0:
             raise ValueError("need at least one backend URL, got none")
         self.names = [f"web-{i + 1}" for i in range(n)] if names is None else list(names)
-        self.weights = [1] * n if weights is None else [int(w) for w in weights]
-        if len(self.names) != n or len(self.weights) != n:
-            raise ValueError(
-                f"need one name and one weight per backend: {n} backends, {len(self.names)} names, "
-                f"{len(self.weights)} weights"
-            )
+        if len(self.names) != n:
+            raise ValueError(f"need one name per backend: {n} backends, {len(self.names)} names")
+        self.weights = [1] * n if weights is None else check_weights(weights, self.names)
         positive("timeout", timeout)
         positive("decide_timeout", decide_timeout)
         self.balancer = balancer
@@ -483,6 +480,24 @@ class ReverseProxy:
         return (
             f"ReverseProxy({type(self.balancer).__name__}, {len(self.backends)} backends, {where})"
         )
+
+
+def check_weights(weights: Sequence[int], names: Sequence[str]) -> list[int]:
+    """``weights`` as a list, if it holds one positive integer per name (as ``Server(weight=…)`` asks
+    in the simulator); else one clear ``ValueError``: ``expected one weight per server (3), got 2``."""
+    if isinstance(weights, str | bytes) or not hasattr(weights, "__len__"):
+        raise ValueError(
+            "weights must be a list of one positive integer per server, "
+            f"e.g. {[3] + [1] * (len(names) - 1)}, got {weights!r}"
+        )
+    weights = list(weights)
+    if len(weights) != len(names):
+        raise ValueError(
+            f"expected one weight per server ({len(names)}), got {len(weights)}: {weights!r}"
+        )
+    for name, weight in zip(names, weights, strict=True):
+        positive_int(f"the weight of {name}", weight)
+    return [int(w) for w in weights]
 
 
 def _base_url(url: str) -> str:
