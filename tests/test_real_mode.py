@@ -383,3 +383,18 @@ def test_stop_all_stops_a_lab_with_its_health_checks(no_leftovers) -> None:
 def test_the_lab_checks_weights_as_the_simulator_does(weights, message) -> None:
     with pytest.raises(ValueError, match=message):
         RealLab(WeightedRoundRobin(), weights=weights)  # at once, before anything starts
+
+
+def test_wait_until_names_the_server_and_returns_at_once_when_already_so(no_leftovers) -> None:
+    with RealLab(RoundRobin(), health_check=HealthCheck(interval=0.05, fall=100, rise=2)) as lab:
+        no_leftovers += [s.url for s in lab.servers]
+        started = time.monotonic()
+        noticed = lab.wait_until("web-2", healthy=True, timeout=1)
+        assert time.monotonic() - started < 0.05, "expected no wait for a server that is up"
+        assert str(noticed) == "web-2 is already up: nothing to wait for"
+        lab.stop_server("web-2")
+        with pytest.raises(
+            TimeoutError,
+            match=r"^expected health checks to mark web-2 down within 0.2 s, got still up",
+        ):
+            lab.wait_until("web-2", healthy=False, timeout=0.2)  # fall=100: not so soon

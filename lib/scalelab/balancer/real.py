@@ -50,8 +50,14 @@ class Noticed:
     ``fall`` or ``rise``, as the health check says."""
     seconds: float
     """From the stop or start to the change (varies from run to run: do not print it in a checked output)."""
+    already: bool = False
+    """The checks said so already when asked: nothing to wait for (``probes`` and ``seconds`` are 0)."""
 
     def __str__(self) -> str:
+        if self.already:
+            return (
+                f"{self.server} is already {'up' if self.healthy else 'down'}: nothing to wait for"
+            )
         kind, verb = ("good", "back in rotation") if self.healthy else ("failed", "marked down")
         return f"{self.server} {verb} after {self.probes} {kind} probes"
 
@@ -173,7 +179,8 @@ class RealLab:
 
     def wait_until(self, server: int | str, healthy: bool, timeout: float = 5.0) -> Noticed:
         """Wait (at most ``timeout`` s) until health checks mark ``server`` up or down after it was
-        last stopped or started; says after how many probes and seconds."""
+        last stopped or started; says after how many probes and seconds. Returns at once when the
+        checks already say so and the server is in that state (up and running, or down and stopped)."""
         positive("timeout", timeout)
         i = self.index(server)
         checker = self._running_proxy().checker
@@ -182,6 +189,12 @@ class RealLab:
                 "this lab runs without health checks: nothing will mark a server down"
             )
         since, (failed, good), when = self._since.get(i, (0, (0, 0), time.monotonic()))
+        if (
+            checker.change_since(i, healthy, since) is None
+            and checker.healthy[i] == healthy
+            and self.servers[i].running == healthy
+        ):
+            return Noticed(self.names[i], healthy, 0, 0.0, already=True)
         change = checker.wait_for(i, healthy, timeout, since=since)
         probes = change.good - good if healthy else change.failed - failed
         seconds = change.time - (when - checker.started)

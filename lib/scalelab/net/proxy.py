@@ -111,7 +111,13 @@ class HealthChecker:
     made up for: the next one runs on the next tick of the timer.
     """
 
-    def __init__(self, urls: Sequence[str], check: HealthParameters, timeout: float = 1.0) -> None:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        check: HealthParameters,
+        timeout: float = 1.0,
+        names: Sequence[str] | None = None,
+    ) -> None:
         for attribute in ("interval", "fall", "rise"):
             if not hasattr(check, attribute):
                 raise TypeError(
@@ -122,6 +128,10 @@ class HealthChecker:
         positive_int("rise", check.rise)
         positive("timeout", timeout)
         self.urls = list(urls)
+        self.names = (
+            [f"web-{i + 1}" for i in range(len(self.urls))] if names is None else list(names)
+        )
+        """What messages call each backend (the learner's names, not indexes)."""
         self.interval, self.fall, self.rise = (
             float(check.interval),
             int(check.fall),
@@ -221,19 +231,23 @@ class HealthChecker:
         clear line if it has not happened within ``timeout`` seconds.
         """
 
-        def found() -> Change | None:
-            later = self._changes[since:]
-            return next((c for c in later if c.server == server and c.healthy == healthy), None)
-
         with self._changed:
-            change = self._changed.wait_for(found, timeout=timeout)
+            change = self._changed.wait_for(
+                lambda: self.change_since(server, healthy, since), timeout=timeout
+            )
             if change is None:
                 raise TimeoutError(
-                    f"expected health checks to mark server {server} {'up' if healthy else 'down'} "
-                    f"within {timeout:g} s, got it {'up' if self._healthy[server] else 'down'} "
-                    f"after {self._probes[server]} probes"
+                    f"expected health checks to mark {self.names[server]} "
+                    f"{'up' if healthy else 'down'} within {timeout:g} s, got still "
+                    f"{'up' if self._healthy[server] else 'down'} after {self._probes[server]} probes"
                 )
             return change
+
+    def change_since(self, server: int, healthy: bool, since: int = 0) -> Change | None:
+        """The first change from number ``since`` on that marked backend ``server`` up (or down), if any."""
+        with self._changed:
+            later = self._changes[since:]
+            return next((c for c in later if c.server == server and c.healthy == healthy), None)
 
 
 class ReverseProxy:
@@ -279,7 +293,7 @@ class ReverseProxy:
         self.timeout = float(timeout)
         self.decide_timeout = float(decide_timeout)
         self.checker = (
-            HealthChecker(self.backends, health_check, timeout=probe_timeout)
+            HealthChecker(self.backends, health_check, timeout=probe_timeout, names=self.names)
             if health_check is not None
             else None
         )
