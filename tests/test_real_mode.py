@@ -398,3 +398,34 @@ def test_wait_until_names_the_server_and_returns_at_once_when_already_so(no_left
             match=r"^expected health checks to mark web-2 down within 0.2 s, got still up",
         ):
             lab.wait_until("web-2", healthy=False, timeout=0.2)  # fall=100: not so soon
+
+
+def _run_the_exercise_cell(namespace: dict) -> str:
+    """What the exercise's optional real-mode cell prints, run in ``namespace``."""
+    import contextlib
+    import io
+
+    from scalelab.teach.grading import ROOT, graded_cells
+
+    name = "05-load-balancer"
+    source = graded_cells(ROOT / "solutions" / name / f"{name}.ipynb")["real-mode"]["source"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(source, namespace)  # noqa: S102
+    return out.getvalue()
+
+
+class _Blank(Balancer):
+    """HealthAwareBalancer as the exercise hands it out, not written yet."""
+
+    def __init__(self) -> None:
+        raise NotImplementedError()
+
+    def choose(self, servers):
+        raise NotImplementedError()
+
+
+def test_the_exercise_cell_says_what_to_do_when_part_2_is_not_written() -> None:
+    hint = "real mode did not run: write HealthAwareBalancer (part 2) and run its cell first\n"
+    assert _run_the_exercise_cell({"HealthAwareBalancer": _Blank}) == hint
+    assert _run_the_exercise_cell({}) == hint  # its cell never run
