@@ -429,3 +429,12 @@ def test_the_exercise_cell_says_what_to_do_when_part_2_is_not_written() -> None:
     hint = "real mode did not run: write HealthAwareBalancer (part 2) and run its cell first\n"
     assert _run_the_exercise_cell({"HealthAwareBalancer": _Blank}) == hint
     assert _run_the_exercise_cell({}) == hint  # its cell never run
+
+
+def test_the_lab_asks_for_a_balancer_instance_not_its_class() -> None:
+    with pytest.raises(
+        TypeError, match=r"got the class RoundRobin: pass an instance: RoundRobin\(\)"
+    ):
+        RealLab(RoundRobin)  # at once, before anything starts
+    with pytest.raises(TypeError, match="Balancer subclass with choose"):
+        RealLab("round robin")

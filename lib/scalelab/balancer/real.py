@@ -24,7 +24,14 @@ import numpy as np
 
 from scalelab.balancer.health import HealthCheck
 from scalelab.net.loopback import LocalServer, track, untrack
-from scalelab.net.proxy import Load, ReverseProxy, backend_app, check_weights, drive
+from scalelab.net.proxy import (
+    Load,
+    ReverseProxy,
+    backend_app,
+    check_balancer,
+    check_weights,
+    drive,
+)
 from scalelab.sim.route import Balancer
 from scalelab.validate import positive, positive_int
 
@@ -80,6 +87,7 @@ class RealLab:
         rng: np.random.Generator | None = None,
         decide_timeout: float = 1.0,
     ) -> None:
+        check_balancer(balancer)
         positive_int("servers", servers)
         positive("decide_timeout", decide_timeout)
         self.decide_timeout = float(decide_timeout)

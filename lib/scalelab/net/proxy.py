@@ -275,10 +275,7 @@ class ReverseProxy:
         rng: np.random.Generator | None = None,
         name: str = "balancer",
     ) -> None:
-        if not isinstance(balancer, Balancer):
-            raise TypeError(
-                f"balancer must be a scalelab.Balancer subclass with choose(servers), got {balancer!r}"
-            )
+        check_balancer(balancer)
         self.backends = [_base_url(url) for url in backends]
         n = len(self.backends)
         if n == 0:
@@ -493,6 +490,19 @@ class ReverseProxy:
         where = "running" if self.server.running else "stopped"
         return (
             f"ReverseProxy({type(self.balancer).__name__}, {len(self.backends)} backends, {where})"
+        )
+
+
+def check_balancer(balancer: object) -> None:
+    """Raise one clear ``TypeError`` unless ``balancer`` is a :class:`Balancer` instance."""
+    if isinstance(balancer, type) and issubclass(balancer, Balancer):
+        name = balancer.__name__
+        raise TypeError(
+            f"balancer must be a balancer, got the class {name}: pass an instance: {name}()"
+        )
+    if not isinstance(balancer, Balancer):
+        raise TypeError(
+            f"balancer must be a scalelab.Balancer subclass with choose(servers), got {balancer!r}"
         )
 
 
