@@ -438,3 +438,15 @@ def test_the_lab_asks_for_a_balancer_instance_not_its_class() -> None:
         RealLab(RoundRobin)  # at once, before anything starts
     with pytest.raises(TypeError, match="Balancer subclass with choose"):
         RealLab("round robin")
+
+
+def test_a_load_prints_the_servers_in_the_labs_order_and_a_lab_has_at_most_20() -> None:
+    from scalelab.net.proxy import Load
+
+    load = Load(12, {f"web-{i}": 1 for i in range(1, 13)})
+    assert str(load).startswith("12 requests: web-1 1, web-2 1, web-3 1, ")
+    assert str(load).endswith("web-10 1, web-11 1, web-12 1; errors: none")
+    assert list(load.shares()) == [f"web-{i}" for i in range(1, 13)]
+    with pytest.raises(ValueError, match="servers must be at most 20 .*, got 100"):
+        RealLab(RoundRobin(), servers=100)
+    assert len(RealLab(RoundRobin(), servers=20).names) == 20

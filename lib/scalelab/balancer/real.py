@@ -41,6 +41,9 @@ STILL_RUNNING = (
 )
 """What the lab prints when it stops while a ``choose`` call that never returned is still running."""
 
+MAX_SERVERS = 20
+"""A lab's largest pool: each server is a real one, with its own thread and port."""
+
 LAB_CHECK = HealthCheck(interval=0.05, fall=3, rise=2)
 """HAProxy's default ``fall 3 rise 2``, probing every 0.05 s instead of 2 s."""
 
@@ -89,6 +92,11 @@ class RealLab:
     ) -> None:
         check_balancer(balancer)
         positive_int("servers", servers)
+        if servers > MAX_SERVERS:
+            raise ValueError(
+                f"servers must be at most {MAX_SERVERS} (each is a real web server in this notebook), "
+                f"got {servers}"
+            )
         positive("decide_timeout", decide_timeout)
         self.decide_timeout = float(decide_timeout)
         self.names = [f"web-{i + 1}" for i in range(servers)]

@@ -539,7 +539,8 @@ class Load:
     sent: int
     """Requests sent (fewer than asked for when the deadline came first)."""
     answered: dict[str, int]
-    """Good answers (2xx) per backend name, in the order first seen; see :meth:`shares`."""
+    """Good answers (2xx) per backend name, in the order first seen (a lab's: its servers' order);
+    printed in that order; see :meth:`shares`."""
     errors: dict[str, int] = field(default_factory=dict)
     """Failed requests by reason: ``"502"``, ``"503"``, ``"no answer"`` …"""
     unsent: int = 0
@@ -555,11 +556,11 @@ class Load:
 
     def shares(self, names: Sequence[str] | None = None) -> dict[str, int]:
         """Answered requests per backend, listing every name in ``names`` (0 where none answered)."""
-        names = sorted(self.answered) if names is None else names
+        names = list(self.answered) if names is None else names
         return {name: self.answered.get(name, 0) for name in names}
 
     def __str__(self) -> str:
-        shares = ", ".join(f"{name} {count}" for name, count in sorted(self.answered.items()))
+        shares = ", ".join(f"{name} {count}" for name, count in self.answered.items())  # as given
         errors = ", ".join(
             f"{count} × {reason}" + (f" ({self.said[reason]})" if self.said.get(reason) else "")
             for reason, count in sorted(self.errors.items())
