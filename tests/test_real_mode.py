@@ -450,3 +450,27 @@ def test_a_load_prints_the_servers_in_the_labs_order_and_a_lab_has_at_most_20() 
     with pytest.raises(ValueError, match="servers must be at most 20 .*, got 100"):
         RealLab(RoundRobin(), servers=100)
     assert len(RealLab(RoundRobin(), servers=20).names) == 20
+
+
+def test_an_interrupt_while_starting_leaves_nothing_running(no_leftovers, monkeypatch) -> None:
+    start, calls = LocalServer.start, []
+
+    def interrupted_third(server):
+        calls.append(server)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return start(server)
+
+    monkeypatch.setattr(LocalServer, "start", interrupted_third)
+    lab = RealLab(RoundRobin())
+    with pytest.raises(KeyboardInterrupt):
+        lab.start()
+    assert not any(s.running for s in lab.servers) and repr(lab).endswith("stopped)")
+    monkeypatch.setattr(LocalServer, "start", start)
+
+    # The proxy: its health checks are running when its own server's start is interrupted.
+    with LocalServer(backend_app("web-1")) as web:
+        proxy = ReverseProxy(RoundRobin(), [web.url], health_check=LAB_CHECK)
+        monkeypatch.setattr(proxy.server, "start", lambda: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            proxy.start()

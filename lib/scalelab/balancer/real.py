@@ -125,7 +125,7 @@ class RealLab:
                 rng=self._rng,
                 decide_timeout=self.decide_timeout,
             ).start()
-        except Exception:
+        except BaseException:  # an interrupt too: leave no server up
             self.stop()
             raise
         track(self)  # scalelab.net.stop_all() stops the lab as a whole, and the lab knows it

@@ -27,6 +27,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from numbers import Integral
 
 HOST = "127.0.0.1"
 TIMEOUT = 2.0
@@ -141,6 +142,10 @@ class LocalServer:
         self.app = app
         self.name = name
         self.host = check_loopback(host)
+        if port is not None and (
+            isinstance(port, bool) or not isinstance(port, Integral) or not 0 <= port <= 65535
+        ):
+            raise ValueError(f"port must be 0–65535 or None, got {port!r}")
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None

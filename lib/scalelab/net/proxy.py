@@ -317,13 +317,13 @@ class ReverseProxy:
     def start(self) -> ReverseProxy:
         if self.server.running:
             return self
-        self.balancer.reset(len(self.backends), self._rng)
-        self._started = time.monotonic()
-        if self.checker is not None:
-            self.checker.start()
         try:
+            self.balancer.reset(len(self.backends), self._rng)
+            self._started = time.monotonic()
+            if self.checker is not None:
+                self.checker.start()
             self.server.start()
-        except Exception:
+        except BaseException:  # an interrupt too: leave nothing running
             self.stop()
             raise
         track(self)
