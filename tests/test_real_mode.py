@@ -9,6 +9,7 @@ clear 5xx, never a hang. Health checks probe every 0.05 s, so the whole file run
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -301,6 +302,7 @@ def test_a_load_stops_at_its_deadline(no_leftovers) -> None:
         # No request starts after the deadline; the ones in flight then may finish.
         assert time.monotonic() - started < 0.3 + 0.1 + 0.5
     assert load.unsent > 900 and load.sent + load.unsent == 1000 and load.failed == 0
+    assert str(load).endswith(f"({load.unsent} not sent: the 0.3 s deadline passed)")
     assert load.answered == {"slow": load.sent}
 
 
@@ -474,3 +476,21 @@ def test_an_interrupt_while_starting_leaves_nothing_running(no_leftovers, monkey
         monkeypatch.setattr(proxy.server, "start", lambda: (_ for _ in ()).throw(KeyboardInterrupt))
         with pytest.raises(KeyboardInterrupt):
             proxy.start()
+
+
+class _Slow(Balancer):
+    def choose(self, servers):
+        time.sleep(0.1)
+        return 0
+
+
+def test_a_load_cut_short_by_a_slow_balancer_says_so(no_leftovers) -> None:
+    with RealLab(_Slow(), health_check=None) as lab:
+        no_leftovers += [s.url for s in lab.servers]
+        load = lab.send(50, deadline=0.4)
+    assert load.unsent > 40 and load.failed == 0
+    assert re.search(
+        r"not sent: the 0.4 s deadline passed; the balancer is slow: "
+        r"choose\(\) took 0\.1\d s per request on average\)$",
+        str(load),
+    ), str(load)

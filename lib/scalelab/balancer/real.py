@@ -158,9 +158,23 @@ class RealLab:
     def send(self, count: int, deadline: float = 10.0, concurrency: int = 1) -> Load:
         """Send ``count`` requests through the balancer (one at a time unless ``concurrency`` > 1),
         stopping at ``deadline`` seconds; returns who answered how many and the errors."""
-        load = drive(self._running_proxy().url, count, deadline=deadline, concurrency=concurrency)
+        proxy = self._running_proxy()
+        spent, calls = proxy.decide_time()
+        load = drive(proxy.url, count, deadline=deadline, concurrency=concurrency)
+        spent, calls = proxy.decide_time()[0] - spent, proxy.decide_time()[1] - calls
+        # The balancer is why the deadline came first when choose() took most of the load's time.
+        slow = spent / calls if load.unsent and calls and spent >= load.seconds / 2 else None
         answered = {name: load.answered.get(name, 0) for name in self.names}
-        return Load(load.sent, answered, load.errors, load.unsent, load.seconds, load.said)
+        return Load(
+            load.sent,
+            answered,
+            load.errors,
+            load.unsent,
+            load.seconds,
+            load.said,
+            deadline=deadline,
+            slow_choose=slow,
+        )
 
     def index(self, server: int | str) -> int:
         """A server's index from its index or its name (``"web-2"`` is 1)."""

@@ -549,6 +549,10 @@ class Load:
     """Wall-clock time the load took (varies from run to run: do not print it in a checked output)."""
     said: dict[str, str] = field(default_factory=dict)
     """For each kind of error, the first line of the first such answer (what the proxy said)."""
+    deadline: float | None = None
+    """The load's deadline in seconds (named when requests were left unsent)."""
+    slow_choose: float | None = None
+    """Mean seconds per ``choose`` call when a slow balancer is why the deadline came first, else None."""
 
     @property
     def failed(self) -> int:
@@ -566,7 +570,12 @@ class Load:
             for reason, count in sorted(self.errors.items())
         )
         text = f"{self.sent} requests: {shares or 'no answers'}; errors: {errors or 'none'}"
-        return text + (f" ({self.unsent} not sent: deadline)" if self.unsent else "")
+        if not self.unsent:
+            return text
+        why = "deadline" if self.deadline is None else f"the {self.deadline:g} s deadline passed"
+        if self.slow_choose is not None:
+            why += f"; the balancer is slow: choose() took {self.slow_choose:.2f} s per request on average"
+        return text + f" ({self.unsent} not sent: {why})"
 
 
 def _status_text(status: int) -> str:
@@ -651,4 +660,5 @@ def drive(
         unsent=count - sent,
         seconds=time.monotonic() - started,
         said=said,
+        deadline=deadline,
     )
