@@ -494,3 +494,19 @@ def test_a_load_cut_short_by_a_slow_balancer_says_so(no_leftovers) -> None:
         r"choose\(\) took 0\.1\d s per request on average\)$",
         str(load),
     ), str(load)
+
+
+def test_the_chapter_ties_the_real_502_to_the_simulators_label_and_lets_least_connections_run() -> (
+    None
+):
+    """course/05's real-mode text quotes the simulator's own label, and does not confine least
+    connections to the simulator (the proxy gives it requests in flight: see the test above)."""
+    import json
+
+    from scalelab.sim.result import Outcome
+    from scalelab.teach.grading import ROOT
+
+    cells = json.loads((ROOT / "course" / "05-load-balancer.ipynb").read_text(encoding="utf-8"))
+    text = {c.get("id"): "".join(c["source"]) for c in cells["cells"]}
+    assert f'"{Outcome.REFUSED.description}"' in " ".join(text["real-mode-checked-intro"].split())
+    assert "only makes sense inside the simulator" not in text["b9fc47d5"]
