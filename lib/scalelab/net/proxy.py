@@ -7,14 +7,16 @@ requests: :class:`ReverseProxy` is a :class:`~scalelab.net.loopback.LocalServer`
 1. builds one :class:`~scalelab.sim.route.ServerView` per backend from live state: ``healthy`` as the
    health checks last saw it, ``weight``, and ``active`` (requests in flight) for a balancer that
    declares ``uses_load = True``;
-2. asks the balancer, one request at a time (a balancer keeps state, so calls never overlap);
+2. asks the balancer, one request at a time (a balancer keeps state, so calls never overlap), in a
+   thread of its own that the request waits for at most ``decide_timeout`` seconds;
 3. forwards the request to the chosen backend with :mod:`http.client` under a time limit and hands
    the answer back with an ``X-Backend`` header naming who served it.
 
 What the user gets when it goes wrong is what a real balancer answers: **503** when the balancer says
 ``None`` (no healthy server), **502** when the chosen backend does not answer (it died and health checks
 have not noticed yet), **500** with one line saying what the balancer did wrong when ``choose`` raises,
-returns something that is not a server's index, or is still busy with an earlier request.
+returns something that is not a server's index, or has not returned within ``decide_timeout`` (a call
+that never returns keeps running in the background: Python cannot stop a thread, see ``stuck``).
 
 :class:`HealthChecker` probes every backend's ``/health`` on a timer in a background thread, with the
 semantics of :class:`scalelab.balancer.HealthCheck` (``interval``, ``fall``, ``rise``; HAProxy's
