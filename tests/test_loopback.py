@@ -86,3 +86,9 @@ def test_bad_arguments_say_what_was_expected() -> None:
         get("ftp://127.0.0.1/")
     with pytest.raises(RuntimeError, match="start"):
         _ = LocalServer(_echo).url
+
+
+@pytest.mark.parametrize("port", [-1, 70000, 8000.5, "8000", True])
+def test_a_bad_port_is_refused_in_one_line(port) -> None:
+    with pytest.raises(ValueError, match="port must be 0–65535 or None, got"):
+        LocalServer(_echo, port=port).start()

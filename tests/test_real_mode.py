@@ -9,6 +9,7 @@ clear 5xx, never a hang. Health checks probe every 0.05 s, so the whole file run
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from submissions import reference_answers
 
 from scalelab import Balancer, HealthCheck, LeastConnections, RoundRobin, ServerView
 from scalelab.balancer import WeightedRoundRobin
-from scalelab.balancer.real import LAB_CHECK, RealLab
+from scalelab.balancer.real import LAB_CHECK, STILL_RUNNING, RealLab
 from scalelab.net import LocalServer, Reply, get
 from scalelab.net.proxy import HealthChecker, ReverseProxy, backend_app, drive
 from scalelab.sim.faults import Outage
@@ -229,17 +230,41 @@ def test_a_balancer_that_never_returns_gets_500_within_the_time_limit(no_leftove
         ReverseProxy(stuck, [web.url], decide_timeout=0.2) as proxy,
     ):
         no_leftovers += [web.url, proxy.url]
-        first = threading.Thread(target=get, args=(proxy.url + "/",), kwargs={"timeout": 3})
-        first.start()
-        time.sleep(0.05)
+        started = time.monotonic()
+        first = get(proxy.url + "/", timeout=2)  # the request whose choose() never returns
+        waited_first = time.monotonic() - started
         started = time.monotonic()
         answer = get(proxy.url + "/", timeout=2)
         waited = time.monotonic() - started
         late = get(proxy.url + "/", timeout=2)
+        assert proxy.stuck, "expected the proxy to know a choose() call is still running"
         stuck.release.set()
-        first.join()
-    assert answer.status == 500 and "has not returned for 0.2 s" in answer.text
-    assert waited < 1 and late.status == 500
+    for reply in (first, answer, late):
+        assert reply.status == 500 and "has not returned for 0.2 s" in reply.text
+    assert waited_first < 0.2 + 0.5 and waited < 0.2 + 0.5
+
+
+def test_the_lab_says_when_a_choose_is_left_running(no_leftovers, capsys) -> None:
+    stuck = _Stuck()
+    with RealLab(stuck, health_check=None, decide_timeout=0.2) as lab:
+        no_leftovers += [s.url for s in lab.servers] + [lab.proxy.url]
+        load = lab.send(5, deadline=2)
+    stuck.release.set()
+    assert load.errors == {"500 Internal Server Error": 5}
+    assert capsys.readouterr().out == STILL_RUNNING + "\n"
+    assert "restart the kernel (Kernel → Restart)" in STILL_RUNNING
+
+
+def test_a_load_says_why_nobody_answered(no_leftovers) -> None:
+    def slow(request):
+        time.sleep(0.3)
+        return Reply(200, "late")
+
+    with LocalServer(slow) as server:
+        no_leftovers.append(server.url)
+        load = drive(server.url, 1, timeout=0.1)
+    assert load.errors == {"no answer": 1} and load.said == {"no answer": "no reply within 0.1 s"}
+    assert str(load).endswith("errors: 1 × no answer (no reply within 0.1 s)")
 
 
 def test_least_connections_sees_requests_in_flight(no_leftovers) -> None:
@@ -277,6 +302,7 @@ def test_a_load_stops_at_its_deadline(no_leftovers) -> None:
         # No request starts after the deadline; the ones in flight then may finish.
         assert time.monotonic() - started < 0.3 + 0.1 + 0.5
     assert load.unsent > 900 and load.sent + load.unsent == 1000 and load.failed == 0
+    assert str(load).endswith(f"({load.unsent} not sent: the 0.3 s deadline passed)")
     assert load.answered == {"slow": load.sent}
 
 
@@ -291,7 +317,7 @@ def test_bad_arguments_say_what_was_expected() -> None:
         ReverseProxy(lambda servers: 0, ["http://127.0.0.1:8000"])
     with pytest.raises(TypeError, match="interval, fall and rise"):
         HealthChecker(["http://127.0.0.1:8000"], check=0.05)
-    with pytest.raises(ValueError, match="one name and one weight"):
+    with pytest.raises(ValueError, match=r"one weight per server \(1\), got 2"):
         ReverseProxy(RoundRobin(), ["http://127.0.0.1:8000"], weights=[1, 2])
     with pytest.raises(ValueError, match="web-1"):
         RealLab(RoundRobin()).index("web-9")
@@ -311,3 +337,176 @@ def test_a_client_that_hangs_up_early_prints_nothing(capfd) -> None:
         assert get(server.url + "/", timeout=0.05).status is None
         time.sleep(0.3)  # the handler answers into a closed connection
     assert capfd.readouterr().err == "", "expected no traceback printed into the notebook"
+
+
+def test_an_interrupted_load_stops_its_workers(no_leftovers, monkeypatch) -> None:
+    """An interrupt (Kernel → Interrupt) while the caller waits stops every worker, not only the caller."""
+    from scalelab.net import proxy
+
+    def interrupted(threads, until):
+        time.sleep(0.2)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(proxy, "_wait_for", interrupted, raising=False)
+    with LocalServer(backend_app("web-1")) as server:
+        no_leftovers.append(server.url)
+        with pytest.raises(KeyboardInterrupt):
+            drive(server.url, 100_000, deadline=4, concurrency=4)
+        before = len(server.log)
+        time.sleep(0.2)
+        assert len(server.log) - before <= 4, "expected at most the requests in flight to finish"
+    assert not [t for t in threading.enumerate() if t.name.startswith("scalelab-load")]
+
+
+def test_stop_all_stops_a_lab_with_its_health_checks(no_leftovers) -> None:
+    from scalelab.net import stop_all
+
+    lab = RealLab(RoundRobin()).start()
+    no_leftovers += [s.url for s in lab.servers] + [lab.proxy.url]
+    assert stop_all() == 4, "expected the three web servers and the proxy"
+    assert repr(lab) == "RealLab(RoundRobin, 3 servers, stopped)"
+    assert not [t for t in threading.enumerate() if t.name == "scalelab-health-checks"]
+    assert stop_all() == 0
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ([3, 0, 1], "the weight of web-2 must be a positive integer, got 0"),
+        ([3, -2, 1], "the weight of web-2 must be a positive integer, got -2"),
+        ([1.7, 1, 1], "the weight of web-1 must be a positive integer, got 1.7"),
+        (["3", "1", "1"], "the weight of web-1 must be a positive integer, got '3'"),
+        ([True, 1, 1], "the weight of web-1 must be a positive integer, got True"),
+        ([3, 1], r"expected one weight per server \(3\), got 2"),
+        ("311", "weights must be a list of one positive integer per server"),
+        (3, "weights must be a list of one positive integer per server"),
+    ],
+)
+def test_the_lab_checks_weights_as_the_simulator_does(weights, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        RealLab(WeightedRoundRobin(), weights=weights)  # at once, before anything starts
+
+
+def test_wait_until_names_the_server_and_returns_at_once_when_already_so(no_leftovers) -> None:
+    with RealLab(RoundRobin(), health_check=HealthCheck(interval=0.05, fall=100, rise=2)) as lab:
+        no_leftovers += [s.url for s in lab.servers]
+        started = time.monotonic()
+        noticed = lab.wait_until("web-2", healthy=True, timeout=1)
+        assert time.monotonic() - started < 0.05, "expected no wait for a server that is up"
+        assert str(noticed) == "web-2 is already up: nothing to wait for"
+        lab.stop_server("web-2")
+        with pytest.raises(
+            TimeoutError,
+            match=r"^expected health checks to mark web-2 down within 0.2 s, got still up",
+        ):
+            lab.wait_until("web-2", healthy=False, timeout=0.2)  # fall=100: not so soon
+
+
+def _run_the_exercise_cell(namespace: dict) -> str:
+    """What the exercise's optional real-mode cell prints, run in ``namespace``."""
+    import contextlib
+    import io
+
+    from scalelab.teach.grading import ROOT, graded_cells
+
+    name = "05-load-balancer"
+    source = graded_cells(ROOT / "solutions" / name / f"{name}.ipynb")["real-mode"]["source"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(source, namespace)  # noqa: S102
+    return out.getvalue()
+
+
+class _Blank(Balancer):
+    """HealthAwareBalancer as the exercise hands it out, not written yet."""
+
+    def __init__(self) -> None:
+        raise NotImplementedError()
+
+    def choose(self, servers):
+        raise NotImplementedError()
+
+
+def test_the_exercise_cell_says_what_to_do_when_part_2_is_not_written() -> None:
+    hint = "real mode did not run: write HealthAwareBalancer (part 2) and run its cell first\n"
+    assert _run_the_exercise_cell({"HealthAwareBalancer": _Blank}) == hint
+    assert _run_the_exercise_cell({}) == hint  # its cell never run
+
+
+def test_the_lab_asks_for_a_balancer_instance_not_its_class() -> None:
+    with pytest.raises(
+        TypeError, match=r"got the class RoundRobin: pass an instance: RoundRobin\(\)"
+    ):
+        RealLab(RoundRobin)  # at once, before anything starts
+    with pytest.raises(TypeError, match="Balancer subclass with choose"):
+        RealLab("round robin")
+
+
+def test_a_load_prints_the_servers_in_the_labs_order_and_a_lab_has_at_most_20() -> None:
+    from scalelab.net.proxy import Load
+
+    load = Load(12, {f"web-{i}": 1 for i in range(1, 13)})
+    assert str(load).startswith("12 requests: web-1 1, web-2 1, web-3 1, ")
+    assert str(load).endswith("web-10 1, web-11 1, web-12 1; errors: none")
+    assert list(load.shares()) == [f"web-{i}" for i in range(1, 13)]
+    with pytest.raises(ValueError, match="servers must be at most 20 .*, got 100"):
+        RealLab(RoundRobin(), servers=100)
+    assert len(RealLab(RoundRobin(), servers=20).names) == 20
+
+
+def test_an_interrupt_while_starting_leaves_nothing_running(no_leftovers, monkeypatch) -> None:
+    start, calls = LocalServer.start, []
+
+    def interrupted_third(server):
+        calls.append(server)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return start(server)
+
+    monkeypatch.setattr(LocalServer, "start", interrupted_third)
+    lab = RealLab(RoundRobin())
+    with pytest.raises(KeyboardInterrupt):
+        lab.start()
+    assert not any(s.running for s in lab.servers) and repr(lab).endswith("stopped)")
+    monkeypatch.setattr(LocalServer, "start", start)
+
+    # The proxy: its health checks are running when its own server's start is interrupted.
+    with LocalServer(backend_app("web-1")) as web:
+        proxy = ReverseProxy(RoundRobin(), [web.url], health_check=LAB_CHECK)
+        monkeypatch.setattr(proxy.server, "start", lambda: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            proxy.start()
+
+
+class _Slow(Balancer):
+    def choose(self, servers):
+        time.sleep(0.1)
+        return 0
+
+
+def test_a_load_cut_short_by_a_slow_balancer_says_so(no_leftovers) -> None:
+    with RealLab(_Slow(), health_check=None) as lab:
+        no_leftovers += [s.url for s in lab.servers]
+        load = lab.send(50, deadline=0.4)
+    assert load.unsent > 40 and load.failed == 0
+    assert re.search(
+        r"not sent: the 0.4 s deadline passed; the balancer is slow: "
+        r"choose\(\) took 0\.1\d s per request on average\)$",
+        str(load),
+    ), str(load)
+
+
+def test_the_chapter_ties_the_real_502_to_the_simulators_label_and_lets_least_connections_run() -> (
+    None
+):
+    """course/05's real-mode text quotes the simulator's own label, and does not confine least
+    connections to the simulator (the proxy gives it requests in flight: see the test above)."""
+    import json
+
+    from scalelab.sim.result import Outcome
+    from scalelab.teach.grading import ROOT
+
+    cells = json.loads((ROOT / "course" / "05-load-balancer.ipynb").read_text(encoding="utf-8"))
+    text = {c.get("id"): "".join(c["source"]) for c in cells["cells"]}
+    assert f'"{Outcome.REFUSED.description}"' in " ".join(text["real-mode-checked-intro"].split())
+    assert "only makes sense inside the simulator" not in text["b9fc47d5"]

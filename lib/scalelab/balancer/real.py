@@ -23,10 +23,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalelab.balancer.health import HealthCheck
-from scalelab.net.loopback import LocalServer
-from scalelab.net.proxy import Load, ReverseProxy, backend_app, drive
+from scalelab.net.loopback import LocalServer, track, untrack
+from scalelab.net.proxy import (
+    Load,
+    ReverseProxy,
+    backend_app,
+    check_balancer,
+    check_weights,
+    drive,
+)
 from scalelab.sim.route import Balancer
 from scalelab.validate import positive, positive_int
+
+STILL_RUNNING = (
+    "your choose() is still running in the background: "
+    "restart the kernel (Kernel → Restart) to stop it"
+)
+"""What the lab prints when it stops while a ``choose`` call that never returned is still running."""
+
+MAX_SERVERS = 20
+"""A lab's largest pool: each server is a real one, with its own thread and port."""
 
 LAB_CHECK = HealthCheck(interval=0.05, fall=3, rise=2)
 """HAProxy's default ``fall 3 rise 2``, probing every 0.05 s instead of 2 s."""
@@ -44,8 +60,14 @@ class Noticed:
     ``fall`` or ``rise``, as the health check says."""
     seconds: float
     """From the stop or start to the change (varies from run to run: do not print it in a checked output)."""
+    already: bool = False
+    """The checks said so already when asked: nothing to wait for (``probes`` and ``seconds`` are 0)."""
 
     def __str__(self) -> str:
+        if self.already:
+            return (
+                f"{self.server} is already {'up' if self.healthy else 'down'}: nothing to wait for"
+            )
         kind, verb = ("good", "back in rotation") if self.healthy else ("failed", "marked down")
         return f"{self.server} {verb} after {self.probes} {kind} probes"
 
@@ -66,13 +88,22 @@ class RealLab:
         weights: Sequence[int] | None = None,
         health_check: HealthCheck | None = LAB_CHECK,
         rng: np.random.Generator | None = None,
+        decide_timeout: float = 1.0,
     ) -> None:
+        check_balancer(balancer)
         positive_int("servers", servers)
+        if servers > MAX_SERVERS:
+            raise ValueError(
+                f"servers must be at most {MAX_SERVERS} (each is a real web server in this notebook), "
+                f"got {servers}"
+            )
+        positive("decide_timeout", decide_timeout)
+        self.decide_timeout = float(decide_timeout)
         self.names = [f"web-{i + 1}" for i in range(servers)]
         self.servers = [LocalServer(backend_app(name), name=name) for name in self.names]
         self.balancer = balancer
         self.health_check = health_check
-        self._weights = weights
+        self._weights = None if weights is None else check_weights(weights, self.names)
         self._rng = rng
         self.proxy: ReverseProxy | None = None
         self._since: dict[int, tuple[int, tuple[int, int], float]] = {}
@@ -92,10 +123,12 @@ class RealLab:
                 weights=self._weights,
                 health_check=self.health_check,
                 rng=self._rng,
+                decide_timeout=self.decide_timeout,
             ).start()
-        except Exception:
+        except BaseException:  # an interrupt too: leave no server up
             self.stop()
             raise
+        track(self)  # scalelab.net.stop_all() stops the lab as a whole, and the lab knows it
         return self
 
     def stop(self) -> None:
@@ -105,6 +138,9 @@ class RealLab:
             proxy.stop()
         for server in self.servers:
             server.stop()
+        untrack(self)
+        if proxy is not None and proxy.stuck:
+            print(STILL_RUNNING)  # the one thing the lab cannot stop: say so, and how
 
     def __enter__(self) -> RealLab:
         return self.start()
@@ -122,9 +158,23 @@ class RealLab:
     def send(self, count: int, deadline: float = 10.0, concurrency: int = 1) -> Load:
         """Send ``count`` requests through the balancer (one at a time unless ``concurrency`` > 1),
         stopping at ``deadline`` seconds; returns who answered how many and the errors."""
-        load = drive(self._running_proxy().url, count, deadline=deadline, concurrency=concurrency)
+        proxy = self._running_proxy()
+        spent, calls = proxy.decide_time()
+        load = drive(proxy.url, count, deadline=deadline, concurrency=concurrency)
+        spent, calls = proxy.decide_time()[0] - spent, proxy.decide_time()[1] - calls
+        # The balancer is why the deadline came first when choose() took most of the load's time.
+        slow = spent / calls if load.unsent and calls and spent >= load.seconds / 2 else None
         answered = {name: load.answered.get(name, 0) for name in self.names}
-        return Load(load.sent, answered, load.errors, load.unsent, load.seconds, load.said)
+        return Load(
+            load.sent,
+            answered,
+            load.errors,
+            load.unsent,
+            load.seconds,
+            load.said,
+            deadline=deadline,
+            slow_choose=slow,
+        )
 
     def index(self, server: int | str) -> int:
         """A server's index from its index or its name (``"web-2"`` is 1)."""
@@ -159,7 +209,8 @@ class RealLab:
 
     def wait_until(self, server: int | str, healthy: bool, timeout: float = 5.0) -> Noticed:
         """Wait (at most ``timeout`` s) until health checks mark ``server`` up or down after it was
-        last stopped or started; says after how many probes and seconds."""
+        last stopped or started; says after how many probes and seconds. Returns at once when the
+        checks already say so and the server is in that state (up and running, or down and stopped)."""
         positive("timeout", timeout)
         i = self.index(server)
         checker = self._running_proxy().checker
@@ -168,6 +219,12 @@ class RealLab:
                 "this lab runs without health checks: nothing will mark a server down"
             )
         since, (failed, good), when = self._since.get(i, (0, (0, 0), time.monotonic()))
+        if (
+            checker.change_since(i, healthy, since) is None
+            and checker.healthy[i] == healthy
+            and self.servers[i].running == healthy
+        ):
+            return Noticed(self.names[i], healthy, 0, 0.0, already=True)
         change = checker.wait_for(i, healthy, timeout, since=since)
         probes = change.good - good if healthy else change.failed - failed
         seconds = change.time - (when - checker.started)

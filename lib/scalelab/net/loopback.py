@@ -9,8 +9,9 @@ here stays inside the notebook's own process and on ``127.0.0.0/8``:
   learner counts). An *app* is one function ``app(request) -> Reply``, so a server is a few lines.
 * :func:`get` fetches a URL with a time limit and never raises for an HTTP error or a refused
   connection: it returns a :class:`Fetched` with the status (``None`` when nobody answered).
-* :func:`stop_all` stops every server this module started (also run when the interpreter exits), so
-  a notebook that is re-run or interrupted leaves nothing listening.
+* :func:`stop_all` stops every server this module started and everything built on them that
+  registered with :func:`track` (health checks, a proxy, a lab), also when the interpreter exits, so a
+  notebook that is re-run or interrupted leaves nothing listening or probing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from numbers import Integral
 
 HOST = "127.0.0.1"
 TIMEOUT = 2.0
@@ -100,8 +102,24 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-_RUNNING: set[LocalServer] = set()
+_RUNNING: dict[object, None] = {}
+"""Everything started here and not stopped yet, oldest first: servers, and anything built on them that
+has ``stop()`` (health checks, a proxy, a lab), which registers itself with :func:`track`."""
 _RUNNING_LOCK = threading.Lock()
+
+
+def track(thing: object) -> None:
+    """Have :func:`stop_all` stop ``thing`` (anything with a ``stop()`` method) until :func:`untrack`."""
+    if not callable(getattr(thing, "stop", None)):
+        raise TypeError(f"expected something with a stop() method, got {thing!r}")
+    with _RUNNING_LOCK:
+        _RUNNING[thing] = None
+
+
+def untrack(thing: object) -> None:
+    """``thing`` stopped: :func:`stop_all` has nothing more to do for it."""
+    with _RUNNING_LOCK:
+        _RUNNING.pop(thing, None)
 
 
 class LocalServer:
@@ -124,6 +142,10 @@ class LocalServer:
         self.app = app
         self.name = name
         self.host = check_loopback(host)
+        if port is not None and (
+            isinstance(port, bool) or not isinstance(port, Integral) or not 0 <= port <= 65535
+        ):
+            raise ValueError(f"port must be 0–65535 or None, got {port!r}")
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -194,8 +216,7 @@ class LocalServer:
             daemon=True,
         )
         self._thread.start()
-        with _RUNNING_LOCK:
-            _RUNNING.add(self)
+        track(self)
         return self
 
     def stop(self) -> None:
@@ -208,8 +229,7 @@ class LocalServer:
         if self._thread is not None:
             self._thread.join(timeout=TIMEOUT)
             self._thread = None
-        with _RUNNING_LOCK:
-            _RUNNING.discard(self)
+        untrack(self)
 
     def __enter__(self) -> LocalServer:
         return self.start()
@@ -256,12 +276,19 @@ class LocalServer:
 
 
 def stop_all() -> int:
-    """Stop every server this module started and is still running; returns how many were stopped."""
+    """Stop everything started here and still running, newest first (a lab before its proxy, health
+    checks and servers); returns how many servers were listening."""
     with _RUNNING_LOCK:
         running = list(_RUNNING)
-    for server in running:
-        server.stop()
-    return len(running)
+    for thing in reversed(running):
+        with _RUNNING_LOCK:
+            if thing not in _RUNNING:
+                continue  # stopped already, with what it belongs to
+        try:
+            thing.stop()
+        finally:
+            untrack(thing)
+    return sum(isinstance(thing, LocalServer) for thing in running)
 
 
 atexit.register(stop_all)
@@ -269,7 +296,8 @@ atexit.register(stop_all)
 
 @dataclass(frozen=True)
 class Fetched:
-    """The answer to :func:`get`: ``status`` is ``None`` when no server answered (refused, timed out)."""
+    """The answer to :func:`get`: ``status`` is ``None`` when no server answered (refused, timed out),
+    and ``error`` then says why (``no reply within 2 s``, ``ConnectionRefusedError: …``)."""
 
     status: int | None
     body: bytes = b""
@@ -302,6 +330,8 @@ def get(
         connection.request(method, path, headers=headers or {})
         response = connection.getresponse()
         return Fetched(response.status, response.read(), dict(response.getheaders()))
+    except TimeoutError:
+        return Fetched(None, error=f"no reply within {timeout:g} s")
     except (OSError, http.client.HTTPException) as error:
         return Fetched(None, error=f"{type(error).__name__}: {error}")
     finally:

@@ -7,14 +7,16 @@ requests: :class:`ReverseProxy` is a :class:`~scalelab.net.loopback.LocalServer`
 1. builds one :class:`~scalelab.sim.route.ServerView` per backend from live state: ``healthy`` as the
    health checks last saw it, ``weight``, and ``active`` (requests in flight) for a balancer that
    declares ``uses_load = True``;
-2. asks the balancer, one request at a time (a balancer keeps state, so calls never overlap);
+2. asks the balancer, one request at a time (a balancer keeps state, so calls never overlap), in a
+   thread of its own that the request waits for at most ``decide_timeout`` seconds;
 3. forwards the request to the chosen backend with :mod:`http.client` under a time limit and hands
    the answer back with an ``X-Backend`` header naming who served it.
 
 What the user gets when it goes wrong is what a real balancer answers: **503** when the balancer says
 ``None`` (no healthy server), **502** when the chosen backend does not answer (it died and health checks
 have not noticed yet), **500** with one line saying what the balancer did wrong when ``choose`` raises,
-returns something that is not a server's index, or is still busy with an earlier request.
+returns something that is not a server's index, or has not returned within ``decide_timeout`` (a call
+that never returns keeps running in the background: Python cannot stop a thread, see ``stuck``).
 
 :class:`HealthChecker` probes every backend's ``/health`` on a timer in a background thread, with the
 semantics of :class:`scalelab.balancer.HealthCheck` (``interval``, ``fall``, ``rise``; HAProxy's
@@ -49,7 +51,16 @@ from typing import Protocol
 
 import numpy as np
 
-from scalelab.net.loopback import TIMEOUT, LocalServer, Reply, Request, check_loopback, get
+from scalelab.net.loopback import (
+    TIMEOUT,
+    LocalServer,
+    Reply,
+    Request,
+    check_loopback,
+    get,
+    track,
+    untrack,
+)
 from scalelab.sim.route import Balancer, RequestView, ServerView
 from scalelab.validate import positive, positive_int
 
@@ -102,7 +113,13 @@ class HealthChecker:
     made up for: the next one runs on the next tick of the timer.
     """
 
-    def __init__(self, urls: Sequence[str], check: HealthParameters, timeout: float = 1.0) -> None:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        check: HealthParameters,
+        timeout: float = 1.0,
+        names: Sequence[str] | None = None,
+    ) -> None:
         for attribute in ("interval", "fall", "rise"):
             if not hasattr(check, attribute):
                 raise TypeError(
@@ -113,6 +130,10 @@ class HealthChecker:
         positive_int("rise", check.rise)
         positive("timeout", timeout)
         self.urls = list(urls)
+        self.names = (
+            [f"web-{i + 1}" for i in range(len(self.urls))] if names is None else list(names)
+        )
+        """What messages call each backend (the learner's names, not indexes)."""
         self.interval, self.fall, self.rise = (
             float(check.interval),
             int(check.fall),
@@ -141,6 +162,7 @@ class HealthChecker:
             target=self._run, name="scalelab-health-checks", daemon=True
         )
         self._thread.start()
+        track(self)  # scalelab.net.stop_all() stops the checks too
         return self
 
     def stop(self) -> None:
@@ -149,6 +171,7 @@ class HealthChecker:
         if self._thread is not None:
             self._thread.join(timeout=self.timeout * max(1, len(self.urls)) + self.interval + 1)
             self._thread = None
+        untrack(self)
 
     def _run(self) -> None:
         tick = 0
@@ -210,19 +233,23 @@ class HealthChecker:
         clear line if it has not happened within ``timeout`` seconds.
         """
 
-        def found() -> Change | None:
-            later = self._changes[since:]
-            return next((c for c in later if c.server == server and c.healthy == healthy), None)
-
         with self._changed:
-            change = self._changed.wait_for(found, timeout=timeout)
+            change = self._changed.wait_for(
+                lambda: self.change_since(server, healthy, since), timeout=timeout
+            )
             if change is None:
                 raise TimeoutError(
-                    f"expected health checks to mark server {server} {'up' if healthy else 'down'} "
-                    f"within {timeout:g} s, got it {'up' if self._healthy[server] else 'down'} "
-                    f"after {self._probes[server]} probes"
+                    f"expected health checks to mark {self.names[server]} "
+                    f"{'up' if healthy else 'down'} within {timeout:g} s, got still "
+                    f"{'up' if self._healthy[server] else 'down'} after {self._probes[server]} probes"
                 )
             return change
+
+    def change_since(self, server: int, healthy: bool, since: int = 0) -> Change | None:
+        """The first change from number ``since`` on that marked backend ``server`` up (or down), if any."""
+        with self._changed:
+            later = self._changes[since:]
+            return next((c for c in later if c.server == server and c.healthy == healthy), None)
 
 
 class ReverseProxy:
@@ -250,28 +277,22 @@ class ReverseProxy:
         rng: np.random.Generator | None = None,
         name: str = "balancer",
     ) -> None:
-        if not isinstance(balancer, Balancer):
-            raise TypeError(
-                f"balancer must be a scalelab.Balancer subclass with choose(servers), got {balancer!r}"
-            )
+        check_balancer(balancer)
         self.backends = [_base_url(url) for url in backends]
         n = len(self.backends)
         if n == 0:
             raise ValueError("need at least one backend URL, got none")
         self.names = [f"web-{i + 1}" for i in range(n)] if names is None else list(names)
-        self.weights = [1] * n if weights is None else [int(w) for w in weights]
-        if len(self.names) != n or len(self.weights) != n:
-            raise ValueError(
-                f"need one name and one weight per backend: {n} backends, {len(self.names)} names, "
-                f"{len(self.weights)} weights"
-            )
+        if len(self.names) != n:
+            raise ValueError(f"need one name per backend: {n} backends, {len(self.names)} names")
+        self.weights = [1] * n if weights is None else check_weights(weights, self.names)
         positive("timeout", timeout)
         positive("decide_timeout", decide_timeout)
         self.balancer = balancer
         self.timeout = float(timeout)
         self.decide_timeout = float(decide_timeout)
         self.checker = (
-            HealthChecker(self.backends, health_check, timeout=probe_timeout)
+            HealthChecker(self.backends, health_check, timeout=probe_timeout, names=self.names)
             if health_check is not None
             else None
         )
@@ -280,6 +301,9 @@ class ReverseProxy:
         self._lock = threading.Lock()  # the counters below
         self._deciding = threading.Lock()  # one choose() at a time
         self._busy_since: float | None = None
+        self._stuck_thread: threading.Thread | None = None
+        self._decide_seconds = 0.0  # time spent in choose(), all calls
+        self._decisions = 0
         self._in_flight = [0] * n
         self._requests = 0
         self._started = 0.0
@@ -295,21 +319,23 @@ class ReverseProxy:
     def start(self) -> ReverseProxy:
         if self.server.running:
             return self
-        self.balancer.reset(len(self.backends), self._rng)
-        self._started = time.monotonic()
-        if self.checker is not None:
-            self.checker.start()
         try:
+            self.balancer.reset(len(self.backends), self._rng)
+            self._started = time.monotonic()
+            if self.checker is not None:
+                self.checker.start()
             self.server.start()
-        except Exception:
+        except BaseException:  # an interrupt too: leave nothing running
             self.stop()
             raise
+        track(self)
         return self
 
     def stop(self) -> None:
         self.server.stop()
         if self.checker is not None:
             self.checker.stop()
+        untrack(self)
 
     def __enter__(self) -> ReverseProxy:
         return self.start()
@@ -320,6 +346,17 @@ class ReverseProxy:
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def stuck(self) -> bool:
+        """True while a ``choose`` call that overran ``decide_timeout`` is still running in the background
+        (a Python thread cannot be stopped from outside: only restarting the kernel ends it)."""
+        return self._stuck_thread is not None and self._stuck_thread.is_alive()
+
+    def decide_time(self) -> tuple[float, int]:
+        """Seconds spent in ``choose`` so far and how many calls returned (differences give a mean)."""
+        with self._lock:
+            return self._decide_seconds, self._decisions
 
     @property
     def healthy(self) -> list[bool]:
@@ -349,32 +386,52 @@ class ReverseProxy:
         return views
 
     def _decide(self, request: Request) -> int | Reply:
-        """The balancer's pick for ``request``, or the error reply when there is none to follow."""
+        """The balancer's pick for ``request``, or the error reply when there is none to follow.
+
+        ``choose`` runs in a thread of its own, one call at a time, and the request waits for it at
+        most ``decide_timeout`` seconds: a ``choose`` that never returns costs the first request one
+        ``decide_timeout`` and every later one nothing, each answered 500 with that sentence. Python
+        cannot kill a thread, so such a call keeps running in the background (see :attr:`stuck`).
+        """
+        stuck = f"the balancer's choose() has not returned for {self.decide_timeout:g} s"
         busy_since = self._busy_since
         if busy_since is not None and time.monotonic() - busy_since > self.decide_timeout:
-            return self._error(
-                500, f"the balancer's choose() has not returned for {self.decide_timeout:g} s"
-            )
+            return self._error(500, stuck)
         if not self._deciding.acquire(timeout=self.decide_timeout):
-            return self._error(
-                500, f"the balancer's choose() has not returned for {self.decide_timeout:g} s"
-            )
-        try:
-            self._busy_since = time.monotonic()
-            views = self.views()
-            with self._lock:
-                index = self._requests
-                self._requests += 1
-            seen = RequestView(index, time.monotonic() - self._started)
+            return self._error(500, stuck)
+        # From here the choose thread owns the lock and releases it when choose() returns.
+        self._busy_since = time.monotonic()
+        views = self.views()
+        with self._lock:
+            index = self._requests
+            self._requests += 1
+        seen = RequestView(index, time.monotonic() - self._started)
+        answer: list[object] = []
+        done = threading.Event()
+
+        def decide() -> None:
+            started = time.monotonic()
             try:
-                pick = self.balancer.route(seen, views)
+                answer.append(self.balancer.route(seen, views))
             except Exception as error:  # noqa: BLE001 - a broken balancer answers 500, it does not crash
-                return self._error(
-                    500, f"the balancer's choose() raised {type(error).__name__}: {error}"
-                )
-        finally:
-            self._busy_since = None
-            self._deciding.release()
+                answer.append(error)
+            finally:
+                with self._lock:
+                    self._decide_seconds += time.monotonic() - started
+                    self._decisions += 1
+                self._busy_since = None
+                self._deciding.release()
+                done.set()
+
+        thread = threading.Thread(target=decide, name="scalelab-choose", daemon=True)
+        thread.start()
+        if not done.wait(self.decide_timeout):
+            self._stuck_thread = thread
+            return self._error(500, stuck)
+        pick = answer[0]
+        if isinstance(pick, Exception):
+            said = f": {pick}" if str(pick) else ""
+            return self._error(500, f"the balancer's choose() raised {type(pick).__name__}{said}")
         n = len(self.backends)
         if pick is None:
             return self._error(503, "no healthy server")
@@ -438,6 +495,37 @@ class ReverseProxy:
         )
 
 
+def check_balancer(balancer: object) -> None:
+    """Raise one clear ``TypeError`` unless ``balancer`` is a :class:`Balancer` instance."""
+    if isinstance(balancer, type) and issubclass(balancer, Balancer):
+        name = balancer.__name__
+        raise TypeError(
+            f"balancer must be a balancer, got the class {name}: pass an instance: {name}()"
+        )
+    if not isinstance(balancer, Balancer):
+        raise TypeError(
+            f"balancer must be a scalelab.Balancer subclass with choose(servers), got {balancer!r}"
+        )
+
+
+def check_weights(weights: Sequence[int], names: Sequence[str]) -> list[int]:
+    """``weights`` as a list, if it holds one positive integer per name (as ``Server(weight=…)`` asks
+    in the simulator); else one clear ``ValueError``: ``expected one weight per server (3), got 2``."""
+    if isinstance(weights, str | bytes) or not hasattr(weights, "__len__"):
+        raise ValueError(
+            "weights must be a list of one positive integer per server, "
+            f"e.g. {[3] + [1] * (len(names) - 1)}, got {weights!r}"
+        )
+    weights = list(weights)
+    if len(weights) != len(names):
+        raise ValueError(
+            f"expected one weight per server ({len(names)}), got {len(weights)}: {weights!r}"
+        )
+    for name, weight in zip(names, weights, strict=True):
+        positive_int(f"the weight of {name}", weight)
+    return [int(w) for w in weights]
+
+
 def _base_url(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "http" or not parts.hostname or not parts.port:
@@ -453,7 +541,8 @@ class Load:
     sent: int
     """Requests sent (fewer than asked for when the deadline came first)."""
     answered: dict[str, int]
-    """Good answers (2xx) per backend name, in the order first seen; see :meth:`shares`."""
+    """Good answers (2xx) per backend name, in the order first seen (a lab's: its servers' order);
+    printed in that order; see :meth:`shares`."""
     errors: dict[str, int] = field(default_factory=dict)
     """Failed requests by reason: ``"502"``, ``"503"``, ``"no answer"`` …"""
     unsent: int = 0
@@ -462,6 +551,10 @@ class Load:
     """Wall-clock time the load took (varies from run to run: do not print it in a checked output)."""
     said: dict[str, str] = field(default_factory=dict)
     """For each kind of error, the first line of the first such answer (what the proxy said)."""
+    deadline: float | None = None
+    """The load's deadline in seconds (named when requests were left unsent)."""
+    slow_choose: float | None = None
+    """Mean seconds per ``choose`` call when a slow balancer is why the deadline came first, else None."""
 
     @property
     def failed(self) -> int:
@@ -469,17 +562,22 @@ class Load:
 
     def shares(self, names: Sequence[str] | None = None) -> dict[str, int]:
         """Answered requests per backend, listing every name in ``names`` (0 where none answered)."""
-        names = sorted(self.answered) if names is None else names
+        names = list(self.answered) if names is None else names
         return {name: self.answered.get(name, 0) for name in names}
 
     def __str__(self) -> str:
-        shares = ", ".join(f"{name} {count}" for name, count in sorted(self.answered.items()))
+        shares = ", ".join(f"{name} {count}" for name, count in self.answered.items())  # as given
         errors = ", ".join(
             f"{count} × {reason}" + (f" ({self.said[reason]})" if self.said.get(reason) else "")
             for reason, count in sorted(self.errors.items())
         )
         text = f"{self.sent} requests: {shares or 'no answers'}; errors: {errors or 'none'}"
-        return text + (f" ({self.unsent} not sent: deadline)" if self.unsent else "")
+        if not self.unsent:
+            return text
+        why = "deadline" if self.deadline is None else f"the {self.deadline:g} s deadline passed"
+        if self.slow_choose is not None:
+            why += f"; the balancer is slow: choose() took {self.slow_choose:.2f} s per request on average"
+        return text + f" ({self.unsent} not sent: {why})"
 
 
 def _status_text(status: int) -> str:
@@ -487,6 +585,13 @@ def _status_text(status: int) -> str:
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return str(status)
+
+
+def _wait_for(threads: Sequence[threading.Thread], until: float) -> None:
+    """Wait for the load's workers to end, at most until ``until`` on ``time.monotonic()``'s clock
+    (the one place :func:`drive`'s caller waits, and where an interrupt reaches it)."""
+    for thread in threads:
+        thread.join(timeout=max(0.0, until - time.monotonic()))
 
 
 def drive(
@@ -514,17 +619,21 @@ def drive(
     errors: Counter[str] = Counter()
     said: dict[str, str] = {}
     next_request = [0]
+    stop = (
+        threading.Event()
+    )  # set when the caller stops waiting (an interrupt, an error): no new request
 
     def worker() -> None:
         while True:
             with lock:
-                if next_request[0] >= count or time.monotonic() >= end:
+                if stop.is_set() or next_request[0] >= count or time.monotonic() >= end:
                     return
                 next_request[0] += 1
             answer = get(url + path, timeout=timeout)
             with lock:
                 if answer.status is None:
                     errors["no answer"] += 1
+                    said.setdefault("no answer", answer.error)
                 elif 200 <= answer.status < 300:
                     answered[answer.headers.get(BACKEND_HEADER) or answer.text] += 1
                 else:
@@ -541,8 +650,10 @@ def drive(
         ]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join(timeout=max(0.0, end - time.monotonic()) + timeout + 1)
+        try:
+            _wait_for(threads, end + timeout + 1)
+        finally:  # KeyboardInterrupt included: the workers send nothing more and end with their request
+            stop.set()
     sent = next_request[0]
     return Load(
         sent=sent,
@@ -551,4 +662,5 @@ def drive(
         unsent=count - sent,
         seconds=time.monotonic() - started,
         said=said,
+        deadline=deadline,
     )
