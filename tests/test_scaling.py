@@ -15,6 +15,7 @@ from scalelab import HealthCheck, RoundRobin
 from scalelab.scaling import (
     HOURS_PER_YEAR,
     SessionStore,
+    Size,
     StatefulServer,
     StatelessServer,
     availability,
@@ -29,6 +30,7 @@ from scalelab.scaling import (
     run_both,
     series,
     servers_needed,
+    smallest_pool,
     up_share,
     usl_capacity,
     usl_peak,
@@ -187,7 +189,7 @@ def brute_cheapest(peak, sizes, a, target, spare=1):
         for count in range(needed + spare, 201):
             up = availability(count, needed, a)
             if up >= target:
-                key = (count * size.price, count, order)
+                key = (round(count * size.price, 9), count, order)
                 if best is None or key < best[0]:
                     best = (key, size.name, count)
                 break
@@ -213,6 +215,66 @@ def test_cheapest_pool_keeps_the_spare_even_when_availability_needs_none() -> No
     assert cheapest_pool(40, sizes, 0.999, 0.9, spare=0).count == 1
     with pytest.raises(ValueError, match="no size reaches"):
         cheapest_pool(40, sizes, 0.0, 0.9)
+
+
+def test_a_tie_in_cost_goes_to_fewer_servers_though_the_floats_differ() -> None:
+    # Exercise 04's seed-402 case: 4 × $0.15 and 3 × $0.20 both cost $0.60, but as floats
+    # 4 * 0.15 == 0.6 and 3 * 0.2 == 0.6000000000000001.
+    assert 4 * 0.15 < 3 * 0.2
+    sizes = [Size("s0-3x", 3, 150, 0.15), Size("s1-4x", 4, 200, 0.2)]
+    got = cheapest_pool(385, sizes, 0.999, 0.995)
+    assert (got.size.name, got.count) == ("s1-4x", 3)
+    got = cheapest_pool(385, sizes[::-1], 0.999, 0.995)
+    assert (got.size.name, got.count) == ("s1-4x", 3)
+
+
+def test_a_dearer_pool_by_a_cent_is_not_a_tie() -> None:
+    sizes = [Size("small", 1, 150, 0.15), Size("big", 2, 200, 0.2034)]
+    got = cheapest_pool(385, sizes, 0.999, 0.995)  # 4 × 0.15 = 0.60 < 3 × 0.2034 = 0.6102
+    assert (got.size.name, got.count) == ("small", 4)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: cheapest_pool(100, price_list(), 0.99, 1.0), "target must be below 1"),
+        (lambda: smallest_pool(price_list()[0], 100, 0.99, 1.0), "target must be below 1"),
+        (lambda: cheapest_pool(100, [], 0.99, 0.999), "at least one Size, got an empty"),
+        (lambda: Size("x", 1, 50, -0.1), "price must be a positive number, got -0.1"),
+        (lambda: cheapest_pool(100, {"s": (100, 0.1)}, 0.99, 0.9), "got a dict"),
+        (lambda: cheapest_pool(100, [(100, 0.1)], 0.99, 0.9), "each size must be a Size"),
+        (lambda: usl_peak(1.0, 0.001), "sigma = 1 means"),
+        (lambda: up_share(4, 5, [], 10.0), "k .servers needed. must be an integer from 1 to n = 4"),
+        (lambda: price_list(largest=3), "largest must be a power of two"),
+        (lambda: price_list("top-tier premium", premium=0.5), "premium must be at least 1"),
+        (lambda: StatelessServer("x", None), "store must be a SessionStore"),
+    ],
+)
+def test_library_edges_raise_one_clear_sentence(call, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_availability_of_a_huge_pool_has_no_overflow() -> None:
+    assert availability(10**5, 1, 0.99) == 1.0
+    assert availability(10**5, 10**5, 0.99) == 0.0  # 0.99 ** 100,000 underflows to 0
+    assert availability(10**5, 99_000, 0.99) == pytest.approx(0.5, abs=0.01)  # k = the mean
+    # just beyond the exact range (n > 1,000) the log sum agrees with the exact one, which still
+    # fits in a float up to n ≈ 1,020
+    for n, k, a in [(1001, 990, 0.995), (1010, 1000, 0.99), (1020, 1, 0.5), (1020, 1019, 0.9999)]:
+        exact = math.fsum(math.comb(n, i) * a**i * (1 - a) ** (n - i) for i in range(k, n + 1))
+        assert availability(n, k, a) == pytest.approx(exact, rel=1e-9)
+    assert availability(1001, 1, 0.0) == 0.0 and availability(1001, 1001, 1.0) == 1.0
+
+
+def test_deleting_an_unknown_token_does_nothing() -> None:
+    store = SessionStore()
+    store.delete("never-issued")
+    server = StatelessServer("web-1", store)
+    token = server.login("alice")
+    server.logout(token)
+    server.logout(token)  # already logged out: nothing happens, like Redis DEL
+    assert server.whoami(token) is None and len(store) == 0
 
 
 def test_stateless_servers_share_the_store_and_survive_restarts() -> None:
