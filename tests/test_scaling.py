@@ -334,3 +334,64 @@ def test_big_box_crash_is_a_total_outage_and_a_small_box_crash_is_not() -> None:
     assert big.error_rate == pytest.approx(20 / 60, abs=0.02)
     # a quarter of the traffic fails until health checks notice: at most 6 s (inter 2 s × fall 3)
     assert 0 < small.error_rate < 0.25 * 6 / 60 + 0.005
+
+
+def test_the_panel_draws_the_target_it_is_set_to_and_hatches_bars_below_the_floor() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scalelab.scaling.panel import DEFAULTS, scaling_figure
+    from scalelab.scaling.plots import FLOOR_HOURS
+
+    fig = scaling_figure(**{**DEFAULTS, "n": 12, "k": 1, "a": 0.999, "target": 0.9999})
+    left = fig.axes[0]
+    lines = [line.get_ydata()[0] for line in left.get_lines()]
+    assert downtime_per_year(0.9999) in lines and downtime_per_year(0.999) not in lines
+    assert any(t.get_text() == "target 99.99%" for t in left.texts)
+    hatched = [p for p in left.patches if p.get_hatch()]
+    assert hatched and all(p.get_height() == FLOOR_HOURS for p in hatched)
+    assert left.get_ylim()[0] < FLOOR_HOURS  # the floor bars stay visible
+    assert "100% (to float precision)" in fig._suptitle.get_text()  # 1 of 12 at 99.9%
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [(0.99, "99%"), (0.999, "99.9%"), (0.999408, "99.941%"), (0.999994, "99.9994%"), (1.0, "100%")],
+)
+def test_shares_print_with_the_digits_their_nines_need(share, text) -> None:
+    from scalelab.scaling.plots import share_text
+
+    assert share_text(share).startswith(text)
+
+
+def test_durations_print_in_the_unit_that_suits_them() -> None:
+    from scalelab.scaling.plots import duration_text
+
+    assert [duration_text(h) for h in (87.66, 0.8766, 0.01, 1e-5, 0.0)] == [
+        "87.7 h",
+        "52.6 min",
+        "36.0 s",
+        "< 1 s",
+        "0 s",
+    ]
+
+
+def test_moving_n_below_k_lowers_k_in_one_redraw() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from scalelab.scaling.panel import panel
+
+    p = panel()
+    draws = []
+    original = p.refresh
+    p.refresh = lambda: (draws.append(p.values()), original())
+    p.controls["k"].value = 4
+    p.controls["n"].value = 2
+    assert [d["n"] for d in draws] == [4, 2] and draws[-1]["k"] == 2
+    assert p.controls["k"].max == 2
+    p.controls["n"].value = 6
+    assert p.controls["k"].max == 6 and p.controls["k"].value == 2 and len(draws) == 3
