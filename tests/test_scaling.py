@@ -244,6 +244,7 @@ def test_a_dearer_pool_by_a_cent_is_not_a_tie() -> None:
         (lambda: cheapest_pool(100, {"s": (100, 0.1)}, 0.99, 0.9), "got a dict"),
         (lambda: cheapest_pool(100, [(100, 0.1)], 0.99, 0.9), "each size must be a Size"),
         (lambda: usl_peak(1.0, 0.001), "sigma = 1 means"),
+        (lambda: usl_peak(1.0, 0.0), "sigma = 1 means"),
         (lambda: up_share(4, 5, [], 10.0), "k .servers needed. must be an integer from 1 to n = 4"),
         (lambda: price_list(largest=3), "largest must be a power of two"),
         (lambda: price_list("top-tier premium", premium=0.5), "premium must be at least 1"),

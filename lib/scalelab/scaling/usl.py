@@ -48,7 +48,7 @@ def usl_peak(sigma: float, kappa: float) -> float:
     node never helps, and this raises ``ValueError`` saying so.
     """
     _params(sigma, kappa)
-    if sigma == 1 and kappa > 0:
+    if sigma == 1:
         raise ValueError(
             "sigma = 1 means every request waits for one shared thing: more nodes never add "
             "capacity (C(N) <= 1), so there is no peak; expected sigma below 1"
