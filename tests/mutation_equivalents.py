@@ -22,6 +22,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "n = 0 then passes the n check, but no k satisfies 1 <= k <= 0, so the k check raises "
             "the ValueError instead"
         ),
+        "pool-answer L10: 'round(count * price, 2)' → 'round(count * price, 3)'": (
+            "the tests' prices are whole cents (hand-written cases) or sixteenths of a dollar (random "
+            "ones), so two costs are equal or at least a cent apart, and tenths of a cent order them as "
+            "cents do; sub-cent prices would fail learners who compare costs exactly (Fractions)"
+        ),
         "session-answer L21: 'self.sessions.pop(token, None)' → 'self.sessions.pop(token, 0)'": (
             "the default only says what pop returns for an unknown token, and delete returns nothing"
         ),

@@ -21,6 +21,11 @@ def test_close_uses_relative_tolerance_and_rejects_non_numbers() -> None:
     check.close(100.0000001, 100.0, "near enough")
     with pytest.raises(AssertionError, match="expected about 100 .within 1%., but got 90"):
         check.close(90.0, 100.0, "capacity", rel=0.01)
+    with pytest.raises(
+        AssertionError,
+        match=r"expected about 8.766 \(the first 9 significant digits the same\), but got 8.76$",
+    ):
+        check.close(8.76, 8.766, "hours down", rel=1e-9)
     with pytest.raises(AssertionError, match="expected a number, but got None"):
         check.close(None, 100.0, "capacity")
 

@@ -15,6 +15,7 @@ from scalelab import HealthCheck, RoundRobin
 from scalelab.scaling import (
     HOURS_PER_YEAR,
     SessionStore,
+    Size,
     StatefulServer,
     StatelessServer,
     availability,
@@ -29,6 +30,7 @@ from scalelab.scaling import (
     run_both,
     series,
     servers_needed,
+    smallest_pool,
     up_share,
     usl_capacity,
     usl_peak,
@@ -187,7 +189,7 @@ def brute_cheapest(peak, sizes, a, target, spare=1):
         for count in range(needed + spare, 201):
             up = availability(count, needed, a)
             if up >= target:
-                key = (count * size.price, count, order)
+                key = (round(count * size.price, 9), count, order)
                 if best is None or key < best[0]:
                     best = (key, size.name, count)
                 break
@@ -213,6 +215,67 @@ def test_cheapest_pool_keeps_the_spare_even_when_availability_needs_none() -> No
     assert cheapest_pool(40, sizes, 0.999, 0.9, spare=0).count == 1
     with pytest.raises(ValueError, match="no size reaches"):
         cheapest_pool(40, sizes, 0.0, 0.9)
+
+
+def test_a_tie_in_cost_goes_to_fewer_servers_though_the_floats_differ() -> None:
+    # Exercise 04's seed-402 case: 4 × $0.15 and 3 × $0.20 both cost $0.60, but as floats
+    # 4 * 0.15 == 0.6 and 3 * 0.2 == 0.6000000000000001.
+    assert 4 * 0.15 < 3 * 0.2
+    sizes = [Size("s0-3x", 3, 150, 0.15), Size("s1-4x", 4, 200, 0.2)]
+    got = cheapest_pool(385, sizes, 0.999, 0.995)
+    assert (got.size.name, got.count) == ("s1-4x", 3)
+    got = cheapest_pool(385, sizes[::-1], 0.999, 0.995)
+    assert (got.size.name, got.count) == ("s1-4x", 3)
+
+
+def test_a_dearer_pool_by_a_cent_is_not_a_tie() -> None:
+    sizes = [Size("small", 1, 150, 0.15), Size("big", 2, 200, 0.2034)]
+    got = cheapest_pool(385, sizes, 0.999, 0.995)  # 4 × 0.15 = 0.60 < 3 × 0.2034 = 0.6102
+    assert (got.size.name, got.count) == ("small", 4)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: cheapest_pool(100, price_list(), 0.99, 1.0), "target must be below 1"),
+        (lambda: smallest_pool(price_list()[0], 100, 0.99, 1.0), "target must be below 1"),
+        (lambda: cheapest_pool(100, [], 0.99, 0.999), "at least one Size, got an empty"),
+        (lambda: Size("x", 1, 50, -0.1), "price must be a positive number, got -0.1"),
+        (lambda: cheapest_pool(100, {"s": (100, 0.1)}, 0.99, 0.9), "got a dict"),
+        (lambda: cheapest_pool(100, [(100, 0.1)], 0.99, 0.9), "each size must be a Size"),
+        (lambda: usl_peak(1.0, 0.001), "sigma = 1 means"),
+        (lambda: usl_peak(1.0, 0.0), "sigma = 1 means"),
+        (lambda: up_share(4, 5, [], 10.0), "k .servers needed. must be an integer from 1 to n = 4"),
+        (lambda: price_list(largest=3), "largest must be a power of two"),
+        (lambda: price_list("top-tier premium", premium=0.5), "premium must be at least 1"),
+        (lambda: StatelessServer("x", None), "store must be a SessionStore"),
+    ],
+)
+def test_library_edges_raise_one_clear_sentence(call, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_availability_of_a_huge_pool_has_no_overflow() -> None:
+    assert availability(10**5, 1, 0.99) == 1.0
+    assert availability(10**5, 10**5, 0.99) == 0.0  # 0.99 ** 100,000 underflows to 0
+    assert availability(10**5, 99_000, 0.99) == pytest.approx(0.5, abs=0.01)  # k = the mean
+    # just beyond the exact range (n > 1,000) the log sum agrees with the exact one, which still
+    # fits in a float up to n ≈ 1,020
+    for n, k, a in [(1001, 990, 0.995), (1010, 1000, 0.99), (1020, 1, 0.5), (1020, 1019, 0.9999)]:
+        exact = math.fsum(math.comb(n, i) * a**i * (1 - a) ** (n - i) for i in range(k, n + 1))
+        assert availability(n, k, a) == pytest.approx(exact, rel=1e-9)
+    assert availability(1001, 1, 0.0) == 0.0 and availability(1001, 1001, 1.0) == 1.0
+
+
+def test_deleting_an_unknown_token_does_nothing() -> None:
+    store = SessionStore()
+    store.delete("never-issued")
+    server = StatelessServer("web-1", store)
+    token = server.login("alice")
+    server.logout(token)
+    server.logout(token)  # already logged out: nothing happens, like Redis DEL
+    assert server.whoami(token) is None and len(store) == 0
 
 
 def test_stateless_servers_share_the_store_and_survive_restarts() -> None:
@@ -272,3 +335,64 @@ def test_big_box_crash_is_a_total_outage_and_a_small_box_crash_is_not() -> None:
     assert big.error_rate == pytest.approx(20 / 60, abs=0.02)
     # a quarter of the traffic fails until health checks notice: at most 6 s (inter 2 s × fall 3)
     assert 0 < small.error_rate < 0.25 * 6 / 60 + 0.005
+
+
+def test_the_panel_draws_the_target_it_is_set_to_and_hatches_bars_below_the_floor() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scalelab.scaling.panel import DEFAULTS, scaling_figure
+    from scalelab.scaling.plots import FLOOR_HOURS
+
+    fig = scaling_figure(**{**DEFAULTS, "n": 12, "k": 1, "a": 0.999, "target": 0.9999})
+    left = fig.axes[0]
+    lines = [line.get_ydata()[0] for line in left.get_lines()]
+    assert downtime_per_year(0.9999) in lines and downtime_per_year(0.999) not in lines
+    assert any(t.get_text() == "target 99.99%" for t in left.texts)
+    hatched = [p for p in left.patches if p.get_hatch()]
+    assert hatched and all(p.get_height() == FLOOR_HOURS for p in hatched)
+    assert left.get_ylim()[0] < FLOOR_HOURS  # the floor bars stay visible
+    assert "100% (to float precision)" in fig._suptitle.get_text()  # 1 of 12 at 99.9%
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [(0.99, "99%"), (0.999, "99.9%"), (0.999408, "99.941%"), (0.999994, "99.9994%"), (1.0, "100%")],
+)
+def test_shares_print_with_the_digits_their_nines_need(share, text) -> None:
+    from scalelab.scaling.plots import share_text
+
+    assert share_text(share).startswith(text)
+
+
+def test_durations_print_in_the_unit_that_suits_them() -> None:
+    from scalelab.scaling.plots import duration_text
+
+    assert [duration_text(h) for h in (87.66, 0.8766, 0.01, 1e-5, 0.0)] == [
+        "87.7 h",
+        "52.6 min",
+        "36.0 s",
+        "< 1 s",
+        "0 s",
+    ]
+
+
+def test_moving_n_below_k_lowers_k_in_one_redraw() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from scalelab.scaling.panel import panel
+
+    p = panel()
+    draws = []
+    original = p.refresh
+    p.refresh = lambda: (draws.append(p.values()), original())
+    p.controls["k"].value = 4
+    p.controls["n"].value = 2
+    assert [d["n"] for d in draws] == [4, 2] and draws[-1]["k"] == 2
+    assert p.controls["k"].max == 2
+    p.controls["n"].value = 6
+    assert p.controls["k"].max == 6 and p.controls["k"].value == 2 and len(draws) == 3

@@ -31,8 +31,13 @@ def close(got: object, expected: float, what: str, rel: float = 1e-6) -> None:
     if isinstance(got, bool) or not isinstance(got, int | float):
         raise AssertionError(f"{what}: expected a number, but got {_fmt(got)}")
     if not math.isclose(got, expected, rel_tol=rel, abs_tol=1e-12):
+        # 1% reads well as a percentage; 1e-9 does not ("within 1e-07%"): say the digits instead.
+        if rel >= 1e-4:
+            tolerance = f"within {100 * rel:g}%"
+        else:
+            tolerance = f"the first {round(-math.log10(rel))} significant digits the same"
         raise AssertionError(
-            f"{what}: expected about {_fmt(expected)} (within {100 * rel:g}%), but got {_fmt(got)}"
+            f"{what}: expected about {_fmt(expected)} ({tolerance}), but got {_fmt(got)}"
         )
     print(f"✔ {what}: {_fmt(got)}")
 

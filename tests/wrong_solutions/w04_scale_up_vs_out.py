@@ -23,8 +23,9 @@ POOL = """def cheapest_pool(peak, sizes, a, target):
         count = needed + 1
         while scaling.availability(count, needed, a) < target:
             count += 1
-        if best is None or (count * price, count) < best[0]:
-            best = ((count * price, count), name, count)
+        cost = round(count * price, 2)  # money, to the cent: 4 × 0.15 and 3 × 0.2 are both 0.60
+        if best is None or (cost, count) < best[0]:
+            best = ((cost, count), name, count)
     return best[1], best[2]
 """
 
@@ -98,10 +99,8 @@ WRONG = {
         "pool-answer": changed(POOL, "math.ceil(peak / capacity)", "round(peak / capacity)")
     },
     "the fewest servers, whatever they cost": {
-        "pool-answer": changed(
-            POOL, "(count * price, count) < best[0]", "(count, 0) < best[0]"
-        ).replace(
-            "best = ((count * price, count), name, count)", "best = ((count, 0), name, count)"
+        "pool-answer": changed(POOL, "(cost, count) < best[0]", "(count, 0) < best[0]").replace(
+            "best = ((cost, count), name, count)", "best = ((count, 0), name, count)"
         )
     },
     # 3. A stateless session store

@@ -29,6 +29,10 @@ from scalelab.validate import positive, positive_int
 HOURS_PER_YEAR = 365.25 * 24
 
 
+#: Up to this many servers :func:`availability` sums the binomial terms exactly; beyond, as logs.
+_EXACT_UP_TO = 1000
+
+
 def _share(name: str, value: float) -> None:
     """Raise ``ValueError`` unless ``value`` is a number from 0 to 1."""
     if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 <= value <= 1.0:
@@ -44,7 +48,20 @@ def availability(n: int, k: int, a: float) -> float:
     if isinstance(k, bool) or not isinstance(k, Integral) or not 1 <= k <= n:
         raise ValueError(f"k (servers needed) must be an integer from 1 to n = {n}, got {k!r}")
     _share("a (availability of one server)", a)
-    return math.fsum(math.comb(n, i) * a**i * (1.0 - a) ** (n - i) for i in range(k, n + 1))
+    if n <= _EXACT_UP_TO:
+        return math.fsum(math.comb(n, i) * a**i * (1.0 - a) ** (n - i) for i in range(k, n + 1))
+    # C(n, i) overflows a float beyond n ≈ 1,000: sum the terms as logs (lgamma) instead.
+    if a in (0.0, 1.0):
+        return float(a)  # every server always down (any k ≥ 1 fails) or always up
+    log_a, log_b = math.log(a), math.log1p(-a)
+    lg = math.lgamma(n + 1)
+    return min(
+        1.0,
+        math.fsum(
+            math.exp(lg - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_a + (n - i) * log_b)
+            for i in range(k, n + 1)
+        ),
+    )
 
 
 def series(parts: Iterable[float]) -> float:

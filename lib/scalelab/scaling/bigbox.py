@@ -81,6 +81,8 @@ def random_outages(
 def up_share(n: int, k: int, outages: Sequence[Outage], horizon: float) -> float:
     """Share of [0, ``horizon``) during which at least ``k`` of the ``n`` servers were up."""
     positive_int("n", n)
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+        raise ValueError(f"k (servers needed) must be an integer from 1 to n = {n}, got {k!r}")
     positive("horizon", horizon)
     edges = []  # (time, +1 up / −1 down)
     for server in range(n):

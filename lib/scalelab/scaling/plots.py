@@ -53,23 +53,67 @@ def big_vs_small(
     return fig
 
 
+#: Bars below this many hours a year (0.36 s) are drawn at this height, hatched: "< 0.0001 h".
+FLOOR_HOURS = 1e-4
+
+
+def share_text(share: float) -> str:
+    """An availability as a percentage with as many digits as its nines need: 99.9%, 99.9994%, 99.941%.
+
+    ``1.0`` (a float that rounded to one: the pool is never down to the precision of a float) reads
+    "100% (to float precision)", not "100.000000%".
+    """
+    if share >= 1.0:
+        return "100% (to float precision)"
+    digits = max(1, min(12, int(np.floor(-np.log10(1.0 - share) + 1e-9))))  # one per nine
+    return f"{100 * share:.{digits}f}".rstrip("0").rstrip(".") + "%"
+
+
+def duration_text(hours: float) -> str:
+    """Hours as the unit that suits them: 87.7 h, 52.6 min, 31.6 s, or below a second "< 1 s"."""
+    if hours >= 1:
+        return f"{hours:,.1f} h"
+    if hours >= 1 / 60:
+        return f"{60 * hours:.1f} min"
+    if hours >= 1 / 3600:
+        return f"{3600 * hours:.1f} s"
+    return "0 s" if hours == 0 else "< 1 s"
+
+
 def downtime_bars(
-    k: int, a: float, n_max: int = 12, chosen: int | None = None, ax: Axes | None = None
+    k: int,
+    a: float,
+    n_max: int = 12,
+    chosen: int | None = None,
+    ax: Axes | None = None,
+    target: float = 0.999,
 ) -> Figure:
-    """Hours down per year of pools of k to ``n_max`` servers that need ``k`` up (log scale)."""
+    """Hours down per year of pools of k to ``n_max`` servers that need ``k`` up (log scale), with
+    the downtime ``target`` allows as a dotted line; bars under :data:`FLOOR_HOURS` are drawn at it,
+    hatched."""
     ax = axes(ax, (5, 3.2))
     n = np.arange(k, max(k, n_max) + 1)
     hours = np.array([downtime_per_year(availability(int(m), k, a)) for m in n])
-    shown = np.maximum(hours, 1e-4)  # 0.36 s a year: anything less is drawn at the axis' floor
+    below = hours < FLOOR_HOURS
+    shown = np.maximum(hours, FLOOR_HOURS)
     colors = [COLORS["server"] if m == chosen else COLORS["down"] for m in n]
-    ax.bar(n, shown, color=colors)
+    bars = ax.bar(n, shown, color=colors)
+    for bar, low in zip(bars, below, strict=True):
+        if low:
+            bar.set_hatch("////")
+            bar.set_edgecolor("white")
     log_axis(ax)
     ax.yaxis.set_major_locator(
         LogLocator(base=100)
     )  # every other power of ten: fewer labels to draw
-    ax.set_ylim(1e-4, 2 * max(shown.max(), 1))
-    ax.axhline(8.766, color="black", lw=0.8, ls=":")
-    ax.text(n[-1] + 0.45, 8.766, "99.9%", fontsize=7, va="bottom", ha="right")
+    ax.set_ylim(FLOOR_HOURS / 4, 2 * max(shown.max(), 1))
+    allowed = downtime_per_year(target)
+    ax.axhline(allowed, color="black", lw=0.8, ls=":")
+    ax.text(
+        n[-1] + 0.45, allowed, f"target {share_text(target)}", fontsize=7, va="bottom", ha="right"
+    )
+    if below.any():
+        ax.text(n[0] - 0.45, FLOOR_HOURS / 3.5, "hatched: < 0.0001 h", fontsize=7, va="bottom")
     ax.set_xticks(n[:: 1 + len(n) // 7])
     ax.set_xlabel(f"servers in the pool (n), {k} needed")
     ax.set_ylabel("hours down per year")

@@ -39,6 +39,26 @@ class Size:
     capacity: float
     price: float
 
+    def __post_init__(self) -> None:
+        positive_int("units", self.units)
+        positive("capacity", self.capacity)
+        positive("price", self.price)
+
+
+#: Costs closer than this ($ per hour) are a tie: in floating point 4 × 0.15 is 0.6 but 3 × 0.2 is
+#: 0.6000000000000001, and both pools cost $0.60.
+COST_TOLERANCE = 1e-9
+
+
+def _target(target: float) -> None:
+    """Raise ``ValueError`` unless ``target`` is a share from 0 up to, but not including, 1."""
+    _share("target", target)
+    if target >= 1.0:
+        raise ValueError(
+            f"target must be below 1 (100% is unreachable: every server fails some of the time), "
+            f"got {target!r}"
+        )
+
 
 @dataclass(frozen=True)
 class Pool:
@@ -66,14 +86,23 @@ def price_list(
     """Sizes of 1, 2, 4 … ``largest`` units; each unit carries ``unit_capacity`` requests/s.
 
     ``"linear"``: a size of u units costs u × ``unit_price`` $/h. ``"top-tier premium"``: sizes of
-    ``premium_from`` units or more cost ``premium`` times that. ``largest`` is the ceiling.
+    ``premium_from`` units or more cost ``premium`` (at least 1) times that. ``largest`` (a power of
+    two) is the ceiling. The default $0.10 per unit-hour is illustrative, not a quoted price.
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     positive("unit_price", unit_price)
     positive("unit_capacity", unit_capacity)
     positive_int("largest", largest)
+    if largest & (largest - 1):
+        raise ValueError(
+            f"largest must be a power of two (sizes double: 1, 2, 4 …), got {largest!r}"
+        )
     positive("premium", premium)
+    if premium < 1:
+        raise ValueError(
+            f"premium must be at least 1 (a surcharge on the top sizes), got {premium!r}"
+        )
     sizes, units = [], 1
     while units <= largest:
         factor = premium if model == "top-tier premium" and units >= premium_from else 1.0
@@ -87,6 +116,10 @@ def smallest_pool(size: Size, peak: float, a: float, target: float, spare: int =
 
     ``None`` when more than :data:`MAX_SERVERS` would be needed.
     """
+    if not isinstance(size, Size):
+        raise ValueError(f"size must be a Size (one entry of price_list()), got {size!r}")
+    _share("a (availability of one server)", a)
+    _target(target)
     needed = servers_needed(peak, size.capacity)
     for count in range(needed + spare, MAX_SERVERS + 1):
         up = availability(count, needed, a)
@@ -99,18 +132,32 @@ def cheapest_pool(peak: float, sizes: list[Size], a: float, target: float, spare
     """The cheapest pool that carries ``peak`` requests/s with ``spare`` servers over what it needs
     (N + 1 by default) and is up at least a share ``target`` of the time, each server up a share ``a``.
 
-    Ties go to fewer servers, then to the earlier size in ``sizes``. Raises ``ValueError`` when no size
+    Costs within :data:`COST_TOLERANCE` of each other are a tie (4 × $0.15 = 3 × $0.20), and ties
+    go to fewer servers, then to the earlier size in ``sizes``. Raises ``ValueError`` when no size
     can do it with at most :data:`MAX_SERVERS` servers.
     """
     positive("peak", peak)
     _share("a (availability of one server)", a)
-    _share("target", target)
+    _target(target)
     if isinstance(spare, bool) or not isinstance(spare, int) or spare < 0:
         raise ValueError(f"spare must be an integer of 0 or more, got {spare!r}")
+    if isinstance(sizes, dict):
+        raise ValueError(
+            "sizes must be a list of Size(name, units, capacity, price), as price_list() makes, "
+            "got a dict (the exercise's {name: (capacity, price)} format)"
+        )
+    sizes = list(sizes)
+    if not sizes:
+        raise ValueError("sizes must hold at least one Size, got an empty price list")
+    for s in sizes:
+        if not isinstance(s, Size):
+            raise ValueError(f"each size must be a Size(name, units, capacity, price), got {s!r}")
     pools = [p for s in sizes if (p := smallest_pool(s, peak, a, target, spare)) is not None]
     if not pools:
         raise ValueError(
             f"no size reaches availability {target} for {peak} requests/s with at most "
             f"{MAX_SERVERS} servers of availability {a}"
         )
-    return min(pools, key=lambda p: (p.cost, p.count))
+    cheapest = min(p.cost for p in pools)
+    tied = [p for p in pools if p.cost <= cheapest + COST_TOLERANCE]
+    return min(tied, key=lambda p: p.count)

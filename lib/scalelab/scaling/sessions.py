@@ -49,6 +49,7 @@ class SessionStore:
         return self._sessions.get(token)
 
     def delete(self, token: str) -> None:
+        """Forget ``token``; an unknown or already deleted token does nothing (like Redis ``DEL``)."""
         self._sessions.pop(token, None)
 
     def __len__(self) -> int:
@@ -59,6 +60,10 @@ class StatelessServer:
     """A web server that keeps nothing about users in its own memory: sessions live in ``store``."""
 
     def __init__(self, name: str, store: SessionStore) -> None:
+        if not all(callable(getattr(store, m, None)) for m in ("save", "load", "delete")):
+            raise ValueError(
+                f"store must be a SessionStore (an object with save, load and delete), got {store!r}"
+            )
         self.name, self.store = name, store
 
     def login(self, user: object) -> str:

@@ -42,6 +42,15 @@ def usl_capacity(n: float | np.ndarray, sigma: float, kappa: float) -> float | n
 
 
 def usl_peak(sigma: float, kappa: float) -> float:
-    """N_max = √((1 − σ)/κ), where C(N) peaks; ``math.inf`` when κ = 0 (Amdahl: no peak)."""
+    """N_max = √((1 − σ)/κ), where C(N) peaks; ``math.inf`` when κ = 0 (Amdahl: no peak).
+
+    σ = 1 (all the work waits in one line) has no peak to find: C(N) ≤ 1 for every N, so a second
+    node never helps, and this raises ``ValueError`` saying so.
+    """
     _params(sigma, kappa)
+    if sigma == 1:
+        raise ValueError(
+            "sigma = 1 means every request waits for one shared thing: more nodes never add "
+            "capacity (C(N) <= 1), so there is no peak; expected sigma below 1"
+        )
     return math.inf if kappa == 0 else math.sqrt((1.0 - sigma) / kappa)
