@@ -1,0 +1,102 @@
+"""Exercise 12's tests, run as nbgrader runs them (one IPython shell, cells in order, history kept),
+without nbgrader: right answers written another way keep every point, and one slip costs the points
+of the test that is about it, not of every test that happens to use it.
+
+A run is one Python process (≈2 s), far cheaper than a WRONG row graded by nbgrader; the WRONG table
+(tests/wrong_solutions/w12_sharding.py) still proves each mistake loses marks through real nbgrader.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from functools import cache
+
+import pytest
+from submissions import reference_answers
+from wrong_solutions.w12_sharding import RANGE, RING, WRONG
+
+from scalelab.teach.grading import ROOT
+
+NAME = "12-sharding"
+
+SHELL = """
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+results = {}
+for grade_id, source in json.loads(sys.stdin.read()):
+    run = shell.run_cell(source, store_history=True)
+    error = run.error_before_exec or run.error_in_exec
+    if grade_id:
+        results[grade_id] = "pass" if error is None else f"{type(error).__name__}: {error}"
+sys.__stdout__.write("RESULTS " + json.dumps(results) + "\\n")
+"""
+
+
+def run_exercise(answers: dict[str, str], name: str = NAME) -> dict[str, str]:
+    """grade id → "pass" or the error, for every graded cell of ``name`` with ``answers`` filled in."""
+    notebook = json.loads((ROOT / "solutions" / name / f"{name}.ipynb").read_text("utf-8"))
+    filled = reference_answers(name) | answers
+    cells = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        meta = cell["metadata"].get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        source = filled.get(grade_id, "".join(cell["source"]))
+        cells.append((grade_id if meta.get("grade") else None, source))
+    run = subprocess.run(
+        [sys.executable, "-c", SHELL],
+        input=json.dumps(cells),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    line = next(t for t in run.stdout.splitlines() if t.startswith("RESULTS "))
+    return json.loads(line.removeprefix("RESULTS "))
+
+
+@cache
+def _graded(key: str) -> dict[str, str]:
+    return run_exercise(ANSWERS[key])
+
+
+def failing(key: str) -> dict[str, str]:
+    return {g: r for g, r in _graded(key).items() if r != "pass"}
+
+
+HELPER_IN_RANGE_CELL = "def upper_bounds(values):\n    return list(values)\n\n\n" + RANGE.replace(
+    "self.boundaries = list(boundaries)", "self.boundaries = upper_bounds(boundaries)"
+)
+HELPER_IN_RING_CELL = (
+    "def position(hash_fn, text):\n    return hash_fn(text)\n\n\n"
+    + RING.replace(
+        'token = self.hash_fn(f"{node}#{i}")', 'token = position(self.hash_fn, f"{node}#{i}")'
+    ).replace("self.hash_fn(str(key))", "position(self.hash_fn, str(key))")
+    + '\n\ncheck.equal(HashRing(["a"]).get_node("k"), "a", "my own check: a ring of one node")\n'
+)
+
+#: Right answers written another way: every one keeps every point.
+RIGHT = {
+    "the reference": {},
+    "a helper defined in the range cell, used by the ring": {
+        "range-answer": HELPER_IN_RANGE_CELL,
+        "ring-answer": RING.replace(
+            "hash_fn=stable_hash", "hash_fn=stable_hash, _copy=upper_bounds"
+        ),
+    },
+    "a helper in the ring cell and the learner's own check at its bottom": {
+        "ring-answer": HELPER_IN_RING_CELL
+    },
+}
+
+ANSWERS = RIGHT | {f"wrong: {k}": v for k, v in WRONG.items()}
+
+
+@pytest.mark.parametrize("key", list(RIGHT))
+def test_right_answers_keep_every_point(key: str) -> None:
+    assert failing(key) == {}
