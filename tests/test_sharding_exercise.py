@@ -100,3 +100,37 @@ ANSWERS = RIGHT | {f"wrong: {k}": v for k, v in WRONG.items()}
 @pytest.mark.parametrize("key", list(RIGHT))
 def test_right_answers_keep_every_point(key: str) -> None:
     assert failing(key) == {}
+
+
+#: One slip in the token text: the reference test (2 points) catches it; the visible test and the wrap
+#: test, whose small hash_fn knows only the tokens f"{node}#{i}", say which text they were asked for;
+#: the tests of resizing, spread, hash seeds and errors compare the ring with itself and keep their points.
+SLIPS = {
+    "f'{node}-{i}'": RING.replace('f"{node}#{i}"', 'f"{node}-{i}"'),
+    "f'{node}{i}'": RING.replace('f"{node}#{i}"', 'f"{node}{i}"'),
+    "range(1, vnodes + 1)": RING.replace("range(self.vnodes)", "range(1, self.vnodes + 1)"),
+}
+ANSWERS |= {f"slip: {k}": {"ring-answer": v} for k, v in SLIPS.items()}
+
+
+@pytest.mark.parametrize("slip", list(SLIPS))
+def test_a_token_text_slip_costs_only_the_reference_test(slip: str) -> None:
+    assert SLIPS[slip] != RING
+    got = failing(f"slip: {slip}")
+    assert set(got) == {"ring-visible", "ring-hidden-reference", "ring-hidden-wrap"}, got
+    assert "hash_fn was asked for" in got["ring-visible"], got
+    assert "hash_fn was asked for" in got["ring-hidden-wrap"], got
+
+
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        "ring: modulo hashing passed off as a ring",
+        "ring: Python's hash() instead of a stable hash",
+        "ring: counter-clockwise (the previous token)",
+        "ring: no wrap-around past the last token",
+    ],
+)
+def test_right_error_handling_keeps_the_errors_point(mistake: str) -> None:
+    got = failing(f"wrong: {mistake}")
+    assert got and "ring-hidden-errors" not in got, got
