@@ -8,61 +8,16 @@ A run is one Python process (≈2 s), far cheaper than a WRONG row graded by nbg
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from functools import cache
 
 import pytest
-from submissions import reference_answers
+from submissions import run_exercise
 from wrong_solutions.w12_sharding import RANGE, RING, WRONG
-
-from scalelab.teach.grading import ROOT
-
-NAME = "12-sharding"
-
-SHELL = """
-import json, sys
-from IPython.core.interactiveshell import InteractiveShell
-
-shell = InteractiveShell.instance()
-results = {}
-for grade_id, source in json.loads(sys.stdin.read()):
-    run = shell.run_cell(source, store_history=True)
-    error = run.error_before_exec or run.error_in_exec
-    if grade_id:
-        results[grade_id] = "pass" if error is None else f"{type(error).__name__}: {error}"
-sys.__stdout__.write("RESULTS " + json.dumps(results) + "\\n")
-"""
-
-
-def run_exercise(answers: dict[str, str], name: str = NAME) -> dict[str, str]:
-    """grade id → "pass" or the error, for every graded cell of ``name`` with ``answers`` filled in."""
-    notebook = json.loads((ROOT / "solutions" / name / f"{name}.ipynb").read_text("utf-8"))
-    filled = reference_answers(name) | answers
-    cells = []
-    for cell in notebook["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        meta = cell["metadata"].get("nbgrader", {})
-        grade_id = meta.get("grade_id")
-        source = filled.get(grade_id, "".join(cell["source"]))
-        cells.append((grade_id if meta.get("grade") else None, source))
-    run = subprocess.run(
-        [sys.executable, "-c", SHELL],
-        input=json.dumps(cells),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    line = next(t for t in run.stdout.splitlines() if t.startswith("RESULTS "))
-    return json.loads(line.removeprefix("RESULTS "))
 
 
 @cache
 def _graded(key: str) -> dict[str, str]:
-    return run_exercise(ANSWERS[key])
+    return run_exercise("12-sharding", ANSWERS[key])
 
 
 def failing(key: str) -> dict[str, str]:
@@ -134,3 +89,26 @@ def test_a_token_text_slip_costs_only_the_reference_test(slip: str) -> None:
 def test_right_error_handling_keeps_the_errors_point(mistake: str) -> None:
     got = failing(f"wrong: {mistake}")
     assert got and "ring-hidden-errors" not in got, got
+
+
+#: The library's answers, imported or subclassed: no hidden test gives them a point.
+BORROWED = {
+    "imported": {
+        "range-answer": "from scalelab.sharding import RangeRouter\n",
+        "ring-answer": "from scalelab.sharding import HashRing\n",
+    },
+    "subclassed": {
+        "range-answer": "from scalelab import sharding\n\n\n"
+        "class RangeRouter(sharding.RangeRouter):\n    pass\n",
+        "ring-answer": "from scalelab import sharding\n\n\nclass HashRing(sharding.HashRing):\n    pass\n",
+    },
+}
+ANSWERS |= {f"borrowed: {k}": v for k, v in BORROWED.items()}
+
+
+@pytest.mark.parametrize("how", list(BORROWED))
+def test_the_librarys_classes_score_no_hidden_point(how: str) -> None:
+    got = failing(f"borrowed: {how}")
+    hidden = [g for g in _graded("the reference") if "hidden" in g]
+    assert sorted(got) == sorted(hidden), got
+    assert all("write your own class" in message for message in got.values()), got
