@@ -112,3 +112,28 @@ def test_the_librarys_classes_score_no_hidden_point(how: str) -> None:
     hidden = [g for g in _graded("the reference") if "hidden" in g]
     assert sorted(got) == sorted(hidden), got
     assert all("write your own class" in message for message in got.values()), got
+
+
+#: Lookups that are not a binary search: each loses the lookup test's point, and only it.
+SLOW = {
+    "a scan of the sorted tokens": RING.replace(
+        "        i = bisect.bisect_left(self.tokens, self.hash_fn(str(key)))\n",
+        "        at = self.hash_fn(str(key))\n"
+        "        i = next((k for k, t in enumerate(self.tokens) if t >= at), len(self.tokens))\n",
+    ),
+    "a sort per lookup": RING.replace(
+        "        i = bisect.bisect_left(self.tokens, self.hash_fn(str(key)))\n",
+        "        order = sorted(range(len(self.tokens)), key=lambda k: self.tokens[k])\n"
+        "        i = bisect.bisect_left([self.tokens[k] for k in order], self.hash_fn(str(key)))\n"
+        "        i = order[i] if i < len(order) else i\n",
+    ),
+}
+ANSWERS |= {f"slow: {k}": {"ring-answer": v} for k, v in SLOW.items()}
+
+
+@pytest.mark.parametrize("how", list(SLOW))
+def test_a_lookup_that_is_no_binary_search_loses_the_lookup_point(how: str) -> None:
+    assert SLOW[how] != RING
+    got = failing(f"slow: {how}")
+    assert list(got) == ["ring-hidden-lookup"], got
+    assert "compared up to" in got["ring-hidden-lookup"], got
