@@ -121,6 +121,49 @@ def test_range_boundaries_must_increase(bad: list[int]) -> None:
         RangeRouter(bad)
 
 
+NODES = r"^nodes must be a list of node names, got "
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (
+            lambda: RangeRouter(100),
+            TypeError,
+            r"^boundaries must be a list .*, got 100 \(write \[100\]\)$",
+        ),
+        (
+            lambda: RangeRouter([100, float("nan")]),
+            ValueError,
+            r"^boundaries must be numbers, got NaN in",
+        ),
+        (
+            lambda: RangeRouter([100, "x"]),
+            TypeError,
+            r"^boundaries must be comparable with each other",
+        ),
+        (
+            lambda: RangeRouter([100, 200]).get_node("150"),
+            TypeError,
+            r"^key '150' \(str\) cannot be compared with the boundaries \[100, 200\] \(int\)$",
+        ),
+        (lambda: RangeRouter([10, 20], nodes="ab"), TypeError, NODES + "the string 'ab'"),
+        (lambda: HashRing("db-a"), TypeError, NODES + r"the string 'db-a' \(write \['db-a'\]\)$"),
+        (lambda: HashRing(3), TypeError, NODES + "3$"),
+        (lambda: RendezvousRouter("db-a"), TypeError, NODES + "the string"),
+    ],
+)
+def test_router_input_errors_are_one_clear_line(make, error: type, message: str) -> None:
+    with pytest.raises(error, match=message) as caught:
+        make()
+    assert "\n" not in str(caught.value)
+
+
+def test_string_boundaries_still_cut_a_range_of_names() -> None:
+    assert RangeRouter(["m", "z"]).get_node("kim") == "shard-1"
+    assert RangeRouter([100, float("inf")]).get_node(10**9) == "shard-2"
+
+
 # --- resizing: modulo moves almost all, a ring about 1/(N + 1) ---------------------------------------
 
 
