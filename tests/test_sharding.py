@@ -412,3 +412,19 @@ def test_shard_router_errors() -> None:
         ShardRouter(RangeRouter([10], nodes=["elsewhere"])).route(RequestView(0, 0.0, 1), views)
     with pytest.raises(ValueError, match="needs keys"):
         ShardRouter(ModuloRouter(1)).route(RequestView(0, 0.0, None), views)
+
+
+def test_the_panel_says_why_one_shard_is_not_removed_and_labels_the_fair_share() -> None:
+    import matplotlib.pyplot as plt
+
+    from scalelab.sharding.panel import DEFAULTS, sharding_figure
+
+    one = sharding_figure(**(DEFAULTS | {"n_shards": 1, "resize": "remove a shard"}))
+    four = sharding_figure(**(DEFAULTS | {"n_shards": 4, "resize": "remove a shard"}))
+    titles = [[ax.get_title("left") for ax in fig.axes] for fig in (one, four)]
+    texts = [t.get_text() for t in four.axes[1].texts]
+    plt.close(one)
+    plt.close(four)
+    assert titles[0][2].startswith("1 shard cannot lose one: 1 → 2 (add one) instead"), titles[0]
+    assert titles[1][2] == "4 → 3 shards (remove one): keys moved", titles[1]
+    assert texts == ["fair 25.0%"], texts
