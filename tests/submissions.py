@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from scalelab.teach.grading import ROOT, graded_cells
@@ -43,3 +45,44 @@ def points_of(name: str, question: str) -> float:
         and cell["cell_type"] == "code"
         and cell["metadata"]["nbgrader"].get("grade")
     )
+
+
+SHELL = """
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+results = {}
+for grade_id, source in json.loads(sys.stdin.read()):
+    run = shell.run_cell(source, store_history=True)
+    error = run.error_before_exec or run.error_in_exec
+    if grade_id:
+        results[grade_id] = "pass" if error is None else f"{type(error).__name__}: {error}"
+sys.__stdout__.write("RESULTS " + json.dumps(results) + "\\n")
+"""
+
+
+def run_exercise(name: str, answers: dict[str, str]) -> dict[str, str]:
+    """Run exercise ``name`` as nbgrader does, without nbgrader: its code cells in order in one IPython
+    shell (history kept), the reference answers but ``answers`` filled in. Returns grade id → "pass"
+    or the error, for every graded cell. One process, ≈2 s: far cheaper than a graded submission."""
+    notebook = json.loads((ROOT / "solutions" / name / f"{name}.ipynb").read_text("utf-8"))
+    filled = reference_answers(name) | answers
+    cells = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        meta = cell["metadata"].get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        source = filled.get(grade_id, "".join(cell["source"]))
+        cells.append((grade_id if meta.get("grade") else None, source))
+    run = subprocess.run(
+        [sys.executable, "-c", SHELL],
+        input=json.dumps(cells),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    line = next(t for t in run.stdout.splitlines() if t.startswith("RESULTS "))
+    return json.loads(line.removeprefix("RESULTS "))

@@ -122,3 +122,61 @@ def test_every_hidden_test_cell_says_what_it_checks_in_one_line(name: str) -> No
         assert source.startswith("# Hidden test: ") and "\n" not in source, (
             f"{name} {grade_id}: expected one line '# Hidden test: …', got {source[:120]!r}"
         )
+
+
+POINTS_IN_HEADING = re.compile(r"^(#+) .*\((\d+(?:\.\d+)?) points?\)", re.MULTILINE)
+
+
+def heading_points(notebook: dict) -> list[tuple[str, float, float]]:
+    """(heading, points it announces, points of the graded cells under it) for every heading with
+    "(N points)", its cells running up to the next heading of the same or a higher level."""
+    found: list[tuple[str, float, float]] = []
+    open_: list[tuple[int, str, float, list[float]]] = []  # level, heading, announced, points
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            for line in source.splitlines():
+                level = len(line) - len(line.lstrip("#"))
+                if not level or not line[level:].startswith(" "):
+                    continue
+                for done in [h for h in open_ if h[0] >= level]:
+                    found.append((done[1], done[2], sum(done[3])))
+                    open_.remove(done)
+                if match := POINTS_IN_HEADING.match(line):
+                    open_.append((level, line, float(match[2]), []))
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("grade"):
+            for heading in open_:
+                heading[3].append(float(meta.get("points", 0)))
+    found += [(h[1], h[2], sum(h[3])) for h in open_]
+    return found
+
+
+@pytest.mark.parametrize("name", assignments())
+def test_points_in_a_heading_are_the_points_of_its_cells(name: str) -> None:
+    notebook = json.loads((ROOT / "solutions" / name / f"{name}.ipynb").read_text("utf-8"))
+    wrong = [(h, says, has) for h, says, has in heading_points(notebook) if says != has]
+    assert wrong == [], f"{name}: (heading, points it says, points of its cells) {wrong}"
+
+
+def test_heading_points_are_counted_up_to_the_next_heading() -> None:
+    def cell(kind: str, source: str, points: float | None = None) -> dict:
+        meta = {} if points is None else {"nbgrader": {"grade": True, "points": points}}
+        return {"cell_type": kind, "source": source, "metadata": meta}
+
+    notebook = {
+        "cells": [
+            cell("markdown", "# Exercise"),
+            cell("markdown", "## 1. One (3 points)"),
+            cell("code", "x", 1),
+            cell("code", "y", 2),
+            cell("markdown", "## 2. Two (1 point)"),
+            cell("code", "z", 2),
+            cell("markdown", "## Optional"),
+            cell("code", "w", 5),
+        ]
+    }
+    assert heading_points(notebook) == [
+        ("## 1. One (3 points)", 3.0, 3.0),
+        ("## 2. Two (1 point)", 1.0, 2.0),
+    ]

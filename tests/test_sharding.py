@@ -121,6 +121,49 @@ def test_range_boundaries_must_increase(bad: list[int]) -> None:
         RangeRouter(bad)
 
 
+NODES = r"^nodes must be a list of node names, got "
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (
+            lambda: RangeRouter(100),
+            TypeError,
+            r"^boundaries must be a list .*, got 100 \(write \[100\]\)$",
+        ),
+        (
+            lambda: RangeRouter([100, float("nan")]),
+            ValueError,
+            r"^boundaries must be numbers, got NaN in",
+        ),
+        (
+            lambda: RangeRouter([100, "x"]),
+            TypeError,
+            r"^boundaries must be comparable with each other",
+        ),
+        (
+            lambda: RangeRouter([100, 200]).get_node("150"),
+            TypeError,
+            r"^key '150' \(str\) cannot be compared with the boundaries \[100, 200\] \(int\)$",
+        ),
+        (lambda: RangeRouter([10, 20], nodes="ab"), TypeError, NODES + "the string 'ab'"),
+        (lambda: HashRing("db-a"), TypeError, NODES + r"the string 'db-a' \(write \['db-a'\]\)$"),
+        (lambda: HashRing(3), TypeError, NODES + "3$"),
+        (lambda: RendezvousRouter("db-a"), TypeError, NODES + "the string"),
+    ],
+)
+def test_router_input_errors_are_one_clear_line(make, error: type, message: str) -> None:
+    with pytest.raises(error, match=message) as caught:
+        make()
+    assert "\n" not in str(caught.value)
+
+
+def test_string_boundaries_still_cut_a_range_of_names() -> None:
+    assert RangeRouter(["m", "z"]).get_node("kim") == "shard-1"
+    assert RangeRouter([100, float("inf")]).get_node(10**9) == "shard-2"
+
+
 # --- resizing: modulo moves almost all, a ring about 1/(N + 1) ---------------------------------------
 
 
@@ -369,3 +412,19 @@ def test_shard_router_errors() -> None:
         ShardRouter(RangeRouter([10], nodes=["elsewhere"])).route(RequestView(0, 0.0, 1), views)
     with pytest.raises(ValueError, match="needs keys"):
         ShardRouter(ModuloRouter(1)).route(RequestView(0, 0.0, None), views)
+
+
+def test_the_panel_says_why_one_shard_is_not_removed_and_labels_the_fair_share() -> None:
+    import matplotlib.pyplot as plt
+
+    from scalelab.sharding.panel import DEFAULTS, sharding_figure
+
+    one = sharding_figure(**(DEFAULTS | {"n_shards": 1, "resize": "remove a shard"}))
+    four = sharding_figure(**(DEFAULTS | {"n_shards": 4, "resize": "remove a shard"}))
+    titles = [[ax.get_title("left") for ax in fig.axes] for fig in (one, four)]
+    texts = [t.get_text() for t in four.axes[1].texts]
+    plt.close(one)
+    plt.close(four)
+    assert titles[0][2].startswith("1 shard cannot lose one: 1 → 2 (add one) instead"), titles[0]
+    assert titles[1][2] == "4 → 3 shards (remove one): keys moved", titles[1]
+    assert texts == ["fair 25.0%"], texts

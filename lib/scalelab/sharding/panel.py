@@ -50,8 +50,9 @@ def sharding_figure(
     """Keys per shard, requests per shard (Zipf α, maybe one celebrity), and the keys each scheme
     moves when a shard is added or removed (the chosen scheme darker)."""
     after = n_shards + RESIZES[resize]
-    if after < 1:
-        after = n_shards + 1  # one shard cannot lose one
+    refused = after < 1
+    if refused:
+        after = n_shards + 1  # one shard cannot lose one: show adding one instead, and say so
     vnodes = int(vnodes)
     shard = _assign(scheme, n_shards, N_KEYS, vnodes)
     weights = _popularity(float(alpha), bool(celebrity))
@@ -82,13 +83,10 @@ def sharding_figure(
         ylabel="share of requests",
     )
     verb = "add" if after > n_shards else "remove"
-    moved_bars(
-        moved,
-        ideal,
-        highlight=scheme,
-        ax=right,
-        title=f"{n_shards} → {after} shards ({verb} one): keys moved",
-    )
+    title = f"{n_shards} → {after} shards ({verb} one): keys moved"
+    if refused:
+        title = f"1 shard cannot lose one: 1 → {after} (add one) instead, keys moved"
+    moved_bars(moved, ideal, highlight=scheme, ax=right, title=title)
     for ax in fig.axes:  # titles at a fixed height: a faster redraw
         if ax.get_title("left"):
             ax.set_title(ax.get_title("left"), loc="left", y=1.0, fontsize=9)

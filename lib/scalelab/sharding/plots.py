@@ -32,7 +32,12 @@ def per_shard_bars(
     ax.axhline(fair, color="black", ls="--", lw=1)
     # A label on the line rather than a legend (a legend costs a panel's redraw ~25 ms).
     ax.text(
-        n + 0.45, fair, f"fair {fair:,.{1 if percent else 0}f}", ha="right", va="bottom", fontsize=8
+        n + 0.45,
+        fair,
+        f"fair {fair:,.1f}%" if percent else f"fair {fair:,.0f}",
+        ha="right",
+        va="bottom",
+        fontsize=8,
     )
     # Few ticks: each one costs a redraw several milliseconds.
     ax.set_xticks(np.arange(1, n + 1) if n <= 8 else np.unique(np.r_[np.arange(1, n + 1, 4), n]))

@@ -59,6 +59,18 @@ def _shard_names(n: int) -> list[str]:
     return [f"shard-{i + 1}" for i in range(n)]
 
 
+def _node_list(nodes: Iterable[Hashable]) -> list[Hashable]:
+    """``nodes`` as a list; a bare string is refused (``list("db-a")`` would be four nodes)."""
+    if isinstance(nodes, str | bytes):
+        raise TypeError(
+            f"nodes must be a list of node names, got the string {nodes!r} (write [{nodes!r}])"
+        )
+    try:
+        return list(nodes)
+    except TypeError:
+        raise TypeError(f"nodes must be a list of node names, got {nodes!r}") from None
+
+
 class RangeRouter:
     """Shard ``i`` holds the keys up to and including ``boundaries[i]`` (above the one before).
 
@@ -76,12 +88,29 @@ class RangeRouter:
     def __init__(
         self, boundaries: Sequence[float], nodes: Sequence[Hashable] | None = None
     ) -> None:
-        boundaries = list(boundaries)
+        if isinstance(boundaries, str | bytes):
+            raise TypeError(
+                f"boundaries must be a list of upper bounds, got the string {boundaries!r}"
+            )
+        try:
+            boundaries = list(boundaries)
+        except TypeError:
+            raise TypeError(
+                f"boundaries must be a list of upper bounds, got {boundaries!r} (write [{boundaries!r}])"
+            ) from None
         if not boundaries:
             raise ValueError("boundaries must hold at least one upper bound, got none")
-        if any(b >= c for b, c in zip(boundaries, boundaries[1:], strict=False)):
+        if any(b != b for b in boundaries):  # NaN: compares false with everything, so it would pass
+            raise ValueError(f"boundaries must be numbers, got NaN in {boundaries}")
+        try:
+            unordered = any(b >= c for b, c in zip(boundaries, boundaries[1:], strict=False))
+        except TypeError:
+            raise TypeError(
+                f"boundaries must be comparable with each other, got {boundaries}"
+            ) from None
+        if unordered:
             raise ValueError(f"boundaries must be strictly increasing, got {boundaries}")
-        nodes = _shard_names(len(boundaries)) if nodes is None else list(nodes)
+        nodes = _shard_names(len(boundaries)) if nodes is None else _node_list(nodes)
         if len(nodes) != len(boundaries):
             raise ValueError(
                 f"one node per boundary: got {len(nodes)} nodes for {len(boundaries)} boundaries"
@@ -91,7 +120,13 @@ class RangeRouter:
 
     def get_node(self, key: float) -> Hashable:
         """The shard holding ``key``: the first whose upper bound is ≥ ``key``."""
-        i = bisect.bisect_left(self.boundaries, key)
+        try:
+            i = bisect.bisect_left(self.boundaries, key)
+        except TypeError:
+            raise TypeError(
+                f"key {key!r} ({type(key).__name__}) cannot be compared with the boundaries "
+                f"{self.boundaries} ({type(self.boundaries[0]).__name__})"
+            ) from None
         if i == len(self.boundaries):
             raise ValueError(f"key {key!r} is above the last boundary {self.boundaries[-1]!r}")
         return self.nodes[i]
@@ -110,7 +145,7 @@ class ModuloRouter:
 
     def __init__(self, n: int, nodes: Sequence[Hashable] | None = None) -> None:
         positive_int("number of shards", n)
-        self.nodes = _shard_names(n) if nodes is None else list(nodes)
+        self.nodes = _shard_names(n) if nodes is None else _node_list(nodes)
         if len(self.nodes) != n:
             raise ValueError(f"expected {n} node names, got {len(self.nodes)}")
 
@@ -154,7 +189,7 @@ class HashRing:
         self.tokens: list[int] = []  # sorted positions
         self.owners: list[Hashable] = []  # owners[i] holds tokens[i]
         self.nodes: list[Hashable] = []
-        for node in nodes:
+        for node in _node_list(nodes):
             self.add_node(node)
 
     def add_node(self, node: Hashable) -> None:
@@ -266,7 +301,7 @@ class RendezvousRouter:
     """Highest random weight: key → the node with the largest ``stable_hash(f"{node}:{key}")``."""
 
     def __init__(self, nodes: Iterable[Hashable]) -> None:
-        self.nodes = list(nodes)
+        self.nodes = _node_list(nodes)
         if not self.nodes:
             raise ValueError("a rendezvous router needs at least one node, got none")
 
