@@ -3,10 +3,15 @@
 Imports no component family: a balancer, a cache or a shard router is a :class:`Balancer`-style
 subclass (or a :class:`Stage`, a :class:`Promotion`) handed to :func:`simulate` or to a :class:`Tier` of a
 :class:`Topology`, never a name the engine knows.
+
+Geography lives in :mod:`scalelab.sim.geo` (places, great-circle distance, the round-trip model):
+users get places with :func:`with_places`, stations with ``Server(place=...)``.
 """
 
+from scalelab.sim import geo
 from scalelab.sim.engine import run_topology, simulate
 from scalelab.sim.faults import Outage, up_periods
+from scalelab.sim.geo import Place, RttModel
 from scalelab.sim.result import (
     DROPPED,
     LOST,
@@ -39,6 +44,7 @@ from scalelab.sim.workload import (
     from_rate,
     poisson,
     with_keys,
+    with_places,
     with_sessions,
     with_writes,
     zipf_keys,
@@ -80,6 +86,10 @@ __all__ = [
     "with_keys",
     "with_writes",
     "with_sessions",
+    "with_places",
+    "geo",
+    "Place",
+    "RttModel",
     "READ",
     "WRITE",
 ]

@@ -28,6 +28,7 @@ import numpy as np
 
 from scalelab.sim.fastloop import run_load_aware
 from scalelab.sim.faults import Outage, up_periods
+from scalelab.sim.geo import Place
 from scalelab.sim.result import (
     DROPPED,
     LOST,
@@ -179,7 +180,7 @@ def _from_answers(answers: list, n: int, method: str) -> np.ndarray:
 class _Batch:
     """The requests in hand at one tier, in the order they reach it (what ``route`` may look at)."""
 
-    __slots__ = ("index", "time", "kind", "key", "session")
+    __slots__ = ("index", "time", "kind", "key", "session", "place", "places")
 
     def __init__(
         self,
@@ -188,8 +189,11 @@ class _Batch:
         kind: np.ndarray,
         key: np.ndarray | None,
         session: np.ndarray | None,
+        place: np.ndarray | None = None,
+        places: tuple[Place, ...] = (),
     ) -> None:
         self.index, self.time, self.kind, self.key, self.session = index, time, kind, key, session
+        self.place, self.places = place, places
 
     def view(self, k: int) -> RequestView:
         return RequestView(
@@ -198,7 +202,49 @@ class _Batch:
             None if self.key is None else int(self.key[k]),
             int(self.kind[k]),
             None if self.session is None else int(self.session[k]),
+            None if self.place is None else self.places[self.place[k]],
         )
+
+    def at(self, time: np.ndarray) -> _Batch:
+        """The same requests, seen at other times (when they reached their stations)."""
+        b = _Batch(self.index, time, self.kind, self.key, self.session, self.place, self.places)
+        return b
+
+
+class _Hop:
+    """The network trip into one tier for the requests in hand (in routing order).
+
+    ``src`` is where each request is (an index into the run's table of places, -1: nowhere), ``dst``
+    where each station of the tier is (-1: no place), ``rtt`` one round trip between two places of the
+    table, ``trips`` the round trips per request (a number or one per request).
+    """
+
+    __slots__ = ("src", "dst", "rtt", "trips")
+
+    def __init__(
+        self, src: np.ndarray, dst: np.ndarray, rtt: np.ndarray, trips: int | np.ndarray
+    ) -> None:
+        self.src, self.dst, self.rtt, self.trips = src, dst, rtt, trips
+
+    def round_trip(self, chosen: np.ndarray) -> np.ndarray:
+        """One round trip (seconds) from each request's place to its chosen station (0: no place)."""
+        d = np.where(chosen >= 0, self.dst[np.maximum(chosen, 0)], -1)
+        has = (self.src >= 0) & (d >= 0)
+        out = np.zeros(len(chosen))
+        out[has] = self.rtt[self.src[has], d[has]]
+        return out
+
+    def forward(self, chosen: np.ndarray) -> np.ndarray:
+        """Seconds from the router's decision to the request's arrival: handshakes, then the way there."""
+        return (self.trips - 0.5) * self.round_trip(chosen)
+
+    def forward_one(self, k: int, j: int) -> float:
+        """``forward`` of request ``k`` sent to station ``j``."""
+        a, b = int(self.src[k]), int(self.dst[j])
+        if a < 0 or b < 0:
+            return 0.0
+        trips = self.trips if np.ndim(self.trips) == 0 else self.trips[k]
+        return float((trips - 0.5) * self.rtt[a, b])
 
 
 def _overrides_route(router: object) -> bool:
@@ -289,6 +335,60 @@ def _event_loop(
         status[k], start[k], departure[k] = queues[pick].admit(t, demand)
 
 
+def _event_loop_geo(
+    balancer: Balancer,
+    views: list[ServerView],
+    queues: list[_Queue],
+    workload: Workload,
+    belief: list[tuple[float, int, bool]],
+    status: np.ndarray,
+    start: np.ndarray,
+    departure: np.ndarray,
+    chosen: np.ndarray,
+    at: np.ndarray,
+    hop: _Hop,
+    batch: _Batch | None = None,
+) -> None:
+    """``_event_loop`` with a network trip between the router and the stations.
+
+    The router decides at ``workload.arrival`` (when the request leaves its previous place); the
+    request joins its station's queue ``hop.forward_one`` seconds later. Arrivals are admitted in the
+    order they reach the stations: before each decision, every request that has arrived by then is
+    queued, so the loads the router sees are those of requests that have reached their stations
+    (a request on the wire is not counted yet).
+    """
+    n, b = len(views), 0
+    sees_request = batch is not None and _overrides_route(balancer)
+    wire: list[
+        tuple[float, int, int, float]
+    ] = []  # (arrival at the station, request, station, work)
+
+    def land(until: float) -> None:
+        while wire and wire[0][0] <= until:
+            t_at, k, j, work = heapq.heappop(wire)
+            status[k], start[k], departure[k] = queues[j].admit(t_at, work)
+
+    for k, (t, demand) in enumerate(
+        zip(workload.arrival.tolist(), workload.demand.tolist(), strict=True)
+    ):
+        land(t)
+        while b < len(belief) and belief[b][0] <= t:
+            views[belief[b][1]].healthy = belief[b][2]
+            b += 1
+        for view, queue in zip(views, queues, strict=True):
+            view._active = queue.in_system(t)
+        pick = balancer.route(batch.view(k), views) if sees_request else balancer.choose(views)
+        if pick is None:
+            chosen[k], status[k] = -1, NO_SERVER
+            continue
+        if pick.__class__ is not int or not 0 <= pick < n:  # the slow, explaining check
+            pick = int(_from_answers([pick], n, "route()" if sees_request else "choose()")[0])
+        chosen[k] = pick
+        at[k] = t + hop.forward_one(k, pick)
+        heapq.heappush(wire, (at[k], k, pick, demand))
+    land(math.inf)
+
+
 def simulate(
     workload: Workload,
     servers: Sequence[Server],
@@ -326,6 +426,11 @@ def simulate(
             raise ValueError(
                 f"outage names server {o.server}, but there are {len(servers)} servers"
             )
+    if any(s.place is not None for s in servers):
+        raise ValueError(
+            "simulate() has no geography: for servers with a place, run "
+            "Topology([Tier(name, servers, balancer)]).run(workload, rng=rng)"
+        )
     if balancer is None:
         if len(servers) > 1:
             raise ValueError(
@@ -357,8 +462,11 @@ def _pass_tier(
     demand: np.ndarray,
     batch: _Batch,
     duration: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Route and serve one tier's requests (arrival order); (chosen, status, start, departure)."""
+    hop: _Hop | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Route and serve one tier's requests (in the order the router sees them); (chosen, status,
+    start, departure, arrival at the station). Without a ``hop`` a request reaches its station when
+    the router sees it; with one, ``hop.forward`` seconds later."""
     n = len(arrival)
     if getattr(router, "uses_load", False):
         status = np.full(n, NO_SERVER, dtype=np.int8)
@@ -366,19 +474,41 @@ def _pass_tier(
         chosen = np.empty(n, dtype=np.int64)
         queues = [_Queue(s, p) for s, p in zip(servers, periods, strict=True)]
         here = Workload(arrival, demand, duration)
+        if hop is not None:
+            at = arrival.copy()
+            _event_loop_geo(
+                router,
+                views,
+                queues,
+                here,
+                belief,
+                status,
+                start,
+                departure,
+                chosen,
+                at,
+                hop,
+                batch,
+            )
+            return chosen, status, start, departure, at
         if _overrides_route(router) or not run_load_aware(
             router, servers, periods, belief, here, status, start, departure, chosen
         ):
             _event_loop(
                 router, views, queues, here, belief, status, start, departure, chosen, batch
             )
-        return chosen, status, start, departure
+        return chosen, status, start, departure, arrival
     chosen = _dispatch(router, views, arrival, belief, batch)
     # Requests grouped by server (arrival order kept within a group), served in place, then put
     # back in arrival order in one move: one gather and one scatter per array for the whole run.
-    order = np.argsort(chosen, kind="stable")
+    if hop is None:
+        at = arrival
+        order = np.argsort(chosen, kind="stable")
+    else:  # each reaches its station after its own trip: group by station, then by arrival there
+        at = arrival + hop.forward(chosen)
+        order = np.lexsort((at, chosen))
     bounds = np.searchsorted(chosen[order], np.arange(len(servers) + 1))
-    by_arrival, by_demand = arrival[order], demand[order]
+    by_arrival, by_demand = at[order], demand[order]
     by_status = np.full(n, REFUSED, dtype=np.int8)  # until an up period of its server takes it
     by_status[: bounds[0]] = NO_SERVER
     by_start, by_departure = np.full(n, np.nan), np.full(n, np.nan)
@@ -395,7 +525,7 @@ def _pass_tier(
         )
     status, start, departure = np.empty_like(by_status), np.empty(n), np.empty(n)
     status[order], start[order], departure[order] = by_status, by_start, by_departure
-    return chosen, status, start, departure
+    return chosen, status, start, departure, at
 
 
 def _tier_demand(tier: Tier, workload: Workload, rng: np.random.Generator) -> np.ndarray:
@@ -495,6 +625,7 @@ def _run(topology: Topology, workload: Workload, rng: np.random.Generator) -> Pa
     stale = np.zeros(n, dtype=bool)
     kinds = workload.kind if workload.kind is not None else np.zeros(n, dtype=np.int8)
     lost_writes, apply_busy = 0, {}
+    geo = _Geography(topology, workload)
 
     going = np.arange(n)
     arrives = workload.arrival
@@ -515,17 +646,31 @@ def _run(topology: Topology, workload: Workload, rng: np.random.Generator) -> Pa
         router = tier.router if tier.router is not None else Direct()
         views = [ServerView(j, s.name, s.weight) for j, s in enumerate(servers)]
         router.reset(len(servers), rng)
+        for view, server in zip(views, servers, strict=True):
+            view.place = server.place
         batch = _Batch(
             idx,
             arrival,
             kinds[idx],
             None if workload.keys is None else workload.keys[idx],
             None if workload.session is None else workload.session[idx],
+            None if workload.place is None else workload.place[idx],
+            workload.places,
         )
         demand = demand_all[idx]
+        hop = geo.hop(i, idx)
         if tier.replication is None:
-            chosen, st, start, departure = _pass_tier(
-                router, servers, periods, belief, views, arrival, demand, batch, workload.duration
+            chosen, st, start, departure, arrival = _pass_tier(
+                router,
+                servers,
+                periods,
+                belief,
+                views,
+                arrival,
+                demand,
+                batch,
+                workload.duration,
+                hop,
             )
         else:
             horizon = workload.start + workload.duration
@@ -545,11 +690,17 @@ def _run(topology: Topology, workload: Workload, rng: np.random.Generator) -> Pa
         )
 
         served = st == OK
+        if hop is not None:
+            geo.crossed(i, idx, chosen, served, hop)
         ends = np.zeros(len(idx), dtype=bool)
         if tier.stage is not None:
             tier.stage.reset(len(servers), rng)
-            if served.any():
+            if served.any() and hop is None:
                 ends[served] = _visit(tier.stage, chosen[served], batch, np.flatnonzero(served))
+            elif served.any():  # in the order they reached their nodes, seen at that time
+                which = np.flatnonzero(served)
+                which = which[np.argsort(arrival[which], kind="stable")]
+                ends[which] = _visit(tier.stage, chosen[which], batch.at(arrival), which)
         if i == count - 1:
             ends |= served
         done = ends & served
@@ -558,7 +709,7 @@ def _run(topology: Topology, workload: Workload, rng: np.random.Generator) -> Pa
         go_on = served & ~ends
         if tier.bypass_when_down and i < count - 1:
             go_on |= failed
-            next_time = np.where(served, departure, arrival)
+            next_time = np.where(served, departure, batch.time)
         else:
             status[idx[failed]] = st[failed]
             next_time = departure
@@ -577,7 +728,81 @@ def _run(topology: Topology, workload: Workload, rng: np.random.Generator) -> Pa
         stale,
         lost_writes,
         apply_busy,
+        *geo.result(status == OK),
     )
+
+
+class _Geography:
+    """Where each request is during a run, and the network seconds it has paid (see ``Topology``).
+
+    Off (every method a no-op) unless a station of the topology has a place: then the run's places
+    (the users' table, then the stations') get one matrix of round trips, each request's place starts
+    at its user's (-1: none), and moves to each station with a place that serves it.
+    """
+
+    def __init__(self, topology: Topology, workload: Workload) -> None:
+        n = len(workload)
+        self.on = any(s.place is not None for t in topology.tiers for s in t.servers)
+        if not self.on:
+            return
+        table = list(workload.places)
+        for tier in topology.tiers:
+            for s in tier.servers:
+                if s.place is not None and s.place not in table:
+                    table.append(s.place)
+        self.rtt = topology.network.matrix(table, table)
+        self.dst = [
+            np.array([-1 if s.place is None else table.index(s.place) for s in t.servers])
+            for t in topology.tiers
+        ]
+        self.tiers = topology.tiers
+        self.n = n
+        self.loc = (
+            np.full(n, -1, dtype=np.int64)
+            if workload.place is None
+            else workload.place.astype(np.int64)
+        )
+        self.network, self.back = np.zeros(n), np.zeros(n)
+
+    def _trips(self, i: int, idx: np.ndarray) -> int | np.ndarray:
+        tier = self.tiers[i]
+        trips = tier.round_trips
+        if isinstance(trips, np.ndarray):
+            if trips.shape != (self.n,):
+                raise ValueError(
+                    f"tier {tier.name!r}: round_trips as an array needs one value per request "
+                    f"({self.n}), got shape {trips.shape}"
+                )
+            return trips[idx]
+        return int(trips)
+
+    def hop(self, i: int, idx: np.ndarray) -> _Hop | None:
+        """The trip into tier ``i`` of the requests ``idx``, or None when it costs nothing."""
+        if not self.on or not (self.dst[i] >= 0).any():
+            return None
+        src = self.loc[idx]
+        if not (src >= 0).any():
+            return None
+        return _Hop(src, self.dst[i], self.rtt, self._trips(i, idx))
+
+    def crossed(
+        self, i: int, idx: np.ndarray, chosen: np.ndarray, served: np.ndarray, hop: _Hop
+    ) -> None:
+        """Record the trip into tier ``i`` of the requests it served, and move them there."""
+        r = hop.round_trip(chosen)[served]
+        rows = idx[served]
+        trips = hop.trips if np.ndim(hop.trips) == 0 else hop.trips[served]
+        self.network[rows] += trips * r
+        self.back[rows] += 0.5 * r
+        there = self.dst[i][chosen[served]]
+        placed = there >= 0
+        self.loc[rows[placed]] = there[placed]
+
+    def result(self, ok: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(network seconds, way back seconds) of each answered request (NaN else), or Nones."""
+        if not self.on:
+            return None, None
+        return np.where(ok, self.network, np.nan), np.where(ok, self.back, np.nan)
 
 
 def _visit(stage: Stage, nodes: np.ndarray, batch: _Batch, which: np.ndarray) -> np.ndarray:

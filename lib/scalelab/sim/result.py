@@ -244,6 +244,11 @@ class PathResult:
         Committed writes that a failover threw away (the promoted replica had not applied them).
     apply_busy : dict
         Per replicated tier (by position), the busy seconds of each station spent applying writes.
+    network_s, way_back : np.ndarray or None
+        With geography on (:mod:`scalelab.sim.geo`): each answered request's network seconds (every
+        hop it crossed, all its round trips; NaN for failed ones), and the part of them spent on the
+        answer's way back after the last departure (½ round trip per hop). ``None`` when it is off.
+        Read :attr:`network`, which is 0 then.
     """
 
     topology: object
@@ -258,6 +263,8 @@ class PathResult:
     stale: np.ndarray
     lost_writes: int = 0
     apply_busy: dict = field(default_factory=dict)
+    network_s: np.ndarray | None = None
+    way_back: np.ndarray | None = None
 
     @cached_property
     def departure(self) -> np.ndarray:
@@ -266,6 +273,25 @@ class PathResult:
         ok = self.ok
         out[ok] = self.tier_departure[self.answered_by[ok], np.flatnonzero(ok)]
         return out
+
+    @cached_property
+    def answered(self) -> np.ndarray:
+        """When each answered request's answer reached its user: the departure, plus the way back
+        when geography is on; NaN for failed ones."""
+        return self.departure if self.way_back is None else self.departure + self.way_back
+
+    @cached_property
+    def network(self) -> np.ndarray:
+        """Seconds each answered request spent on the network (all hops, all round trips; 0 when
+        geography is off), NaN for failed ones: ``latency − network`` is the time in the tiers."""
+        if self.network_s is None:
+            return np.where(self.ok, 0.0, np.nan)
+        return self.network_s
+
+    @property
+    def in_tiers(self) -> np.ndarray:
+        """Seconds each answered request spent in the tiers (waiting and served): latency − network."""
+        return self.latency - self.network
 
     @property
     def wait(self) -> np.ndarray:
@@ -297,12 +323,13 @@ class PathResult:
             np.zeros(n, dtype=np.int64),
             self.status,
             np.where(self.ok, self.workload.arrival, np.nan),
-            self.departure,
+            self.answered,
         )
 
     @property
     def latency(self) -> np.ndarray:
-        """Seconds from arrival to answer for answered requests, all tiers included; NaN else."""
+        """Seconds from arrival to answer for answered requests, all tiers (and with geography the
+        network) included; NaN else."""
         return self.end_to_end.latency
 
     @property

@@ -31,6 +31,7 @@ from typing import Protocol
 import numpy as np
 
 from scalelab.sim.faults import Outage
+from scalelab.sim.geo import Place
 from scalelab.sim.workload import WRITE
 
 
@@ -57,9 +58,22 @@ class ServerView:
     lag : float
         In a replicated tier: seconds this node is behind the primary (0 when it has applied every
         committed write; for the primary always 0).
+    place : Place or None
+        Where the server is (:attr:`Server.place <scalelab.sim.server.Server.place>`), for a router
+        that sends users to the nearest one; ``None`` when it has no place.
     """
 
-    __slots__ = ("index", "name", "weight", "healthy", "role", "applied", "lag", "_active")
+    __slots__ = (
+        "index",
+        "name",
+        "weight",
+        "healthy",
+        "role",
+        "applied",
+        "lag",
+        "place",
+        "_active",
+    )
 
     def __init__(
         self,
@@ -70,6 +84,7 @@ class ServerView:
         role: str = "server",
         applied: int = 0,
         lag: float = 0.0,
+        place: Place | None = None,
     ) -> None:
         self.index = index
         self.name = name
@@ -78,6 +93,7 @@ class ServerView:
         self.role = role
         self.applied = applied
         self.lag = lag
+        self.place = place
         self._active: int | None = None
 
     @property
@@ -109,16 +125,21 @@ class RequestView:
     index : int
         Its position in the workload.
     time : float
-        When it reached this tier, in seconds.
+        When it reached this tier, in seconds. With geography on, when it left the previous place (its
+        user, or the tier before): the router decides then, as a DNS answer does, and the request
+        reaches the chosen station one one-way trip later.
     key : int or None
         The item it asks for (``None`` when the workload has no keys).
     kind : int
         ``READ`` (0) or ``WRITE`` (1); see :data:`scalelab.sim.workload.READ`.
     session : int or None
         The user session that sent it (``None`` when the workload has no sessions).
+    place : Place or None
+        Where its user is (``None`` when the workload has no places): a geo-router compares it with
+        each ``ServerView.place``.
     """
 
-    __slots__ = ("index", "time", "key", "kind", "session")
+    __slots__ = ("index", "time", "key", "kind", "session", "place")
 
     def __init__(
         self,
@@ -127,12 +148,14 @@ class RequestView:
         key: int | None = None,
         kind: int = 0,
         session: int | None = None,
+        place: Place | None = None,
     ) -> None:
         self.index = index
         self.time = time
         self.key = key
         self.kind = kind
         self.session = session
+        self.place = place
 
     @property
     def is_write(self) -> bool:

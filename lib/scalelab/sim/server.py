@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scalelab.sim.geo import Place, place
 from scalelab.validate import positive, positive_int
 
 
@@ -33,6 +34,10 @@ class Server:
         The share of traffic a weighted balancer should send here (a bigger box gets a bigger weight).
     name : str
         The label on diagrams and plots.
+    place : Place, str or None
+        Where the server is (a name from :data:`scalelab.sim.geo.PLACES`, an AWS region code, or a
+        :class:`~scalelab.sim.geo.Place`; kept as a Place). ``None`` means no place: it adds no
+        distance, as if it sat beside whatever sends it requests.
     """
 
     workers: int = 1
@@ -40,8 +45,11 @@ class Server:
     queue_limit: int | None = None
     weight: int = 1
     name: str = "server"
+    place: Place | None = None
 
     def __post_init__(self) -> None:
+        if self.place is not None:
+            object.__setattr__(self, "place", place(self.place))
         positive_int("workers", self.workers)
         positive("speed", self.speed)
         positive_int("weight", self.weight)

@@ -17,6 +17,15 @@ points a learner can fill (:mod:`scalelab.sim.route`):
 ``simulate(workload, servers, balancer)`` is the one-tier topology (:mod:`scalelab.sim.engine`). The model
 is a chain of queues in tandem: the web server does not hold its worker while the database answers, and
 the answer's trip back is free. Both are simplifications a chapter says out loud where they matter.
+
+Geography (:mod:`scalelab.sim.geo`) is on when the workload's users have places
+(:func:`~scalelab.sim.workload.with_places`) and stations have a ``place``. Each hop between two places —
+user → first tier, tier → next tier — then costs ``round_trips`` round trips of the ``network`` model:
+the router decides when the request leaves the previous place, the request reaches the chosen station
+``round_trips − ½`` round trips later (the handshakes, then the request's way there), and the answer's
+way back, ½ round trip per hop crossed, is added at the end. A hop where either end has no place costs
+nothing, and a station without a place stays where the request was. ``PathResult.network`` holds each
+request's network seconds.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scalelab.sim.faults import Outage
+from scalelab.sim.geo import MODEL, RttModel
 from scalelab.sim.route import Balancer, HealthSignal, Promotion, Stage
 from scalelab.sim.server import Server
 from scalelab.validate import at_least_zero, positive
@@ -98,6 +108,10 @@ class Tier:
         next tier instead of failing: a dead cache node sends its traffic to the database.
     replication : Replication or None
         Makes this a database tier with a primary (``servers[0]``) and replicas.
+    round_trips : int or numpy array
+        Round trips each request makes on the hop into this tier, when geography is on: 1 on a
+        connection already open, ``geo.NEW_TLS13`` = 3 on a new HTTPS connection (TCP, TLS 1.3, the
+        request); or one whole number per request of the workload (some users reuse a connection).
     """
 
     name: str
@@ -108,6 +122,7 @@ class Tier:
     stage: Stage | None = None
     bypass_when_down: bool = False
     replication: Replication | None = None
+    round_trips: int | np.ndarray = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -142,6 +157,26 @@ class Tier:
             raise TypeError(
                 f"tier {self.name!r}: replication must be a Replication, got {self.replication!r}"
             )
+        trips = self.round_trips
+        if isinstance(trips, np.ndarray):
+            if trips.ndim != 1 or (
+                len(trips) and (trips.dtype.kind not in "iu" or int(trips.min()) < 1)
+            ):
+                raise ValueError(
+                    f"tier {self.name!r}: round_trips as an array needs one whole number of 1 or "
+                    f"more per request, got {trips.dtype} values from {trips.min()}"
+                )
+        elif isinstance(trips, bool) or not isinstance(trips, int | np.integer) or trips < 1:
+            raise ValueError(
+                f"tier {self.name!r}: round_trips must be a whole number of 1 or more (3 for a "
+                f"new TLS 1.3 connection), got {trips!r}"
+            )
+        if self.replication is not None and any(s.place is not None for s in servers):
+            raise ValueError(
+                f"tier {self.name!r} is replicated: its servers cannot have a place yet (the "
+                "engine does not model distance between replicas); leave place=None and set the "
+                "replication lag"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,11 +191,15 @@ class Topology:
         Which station of which tier is down, and when (``Outage.server`` indexes the tier's servers).
     health_checks : mapping of tier name to HealthSignal
         What tells each tier's router that a station went down or came back.
+    network : RttModel
+        Round-trip time between two places when geography is on (default: the fit of
+        :mod:`scalelab.sim.geo`, 15.5 ms + 1.58 × the fibre bound).
     """
 
     tiers: Sequence[Tier]
     outages: Mapping[str, Sequence[Outage]] = field(default_factory=dict)
     health_checks: Mapping[str, HealthSignal] = field(default_factory=dict)
+    network: RttModel = MODEL
 
     def __post_init__(self) -> None:
         tiers = list(self.tiers)
@@ -186,6 +225,8 @@ class Topology:
                         f"an outage names server {o.server} of tier {name!r}, which has "
                         f"{len(tier.servers)} servers"
                     )
+        if not isinstance(self.network, RttModel):
+            raise TypeError(f"network must be a geo.RttModel, got {self.network!r}")
         for i, tier in enumerate(tiers):
             if i > 0 and tier.cpu_time is None:
                 raise ValueError(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from scalelab.sim.geo import Place, place
 from scalelab.validate import at_least_zero, positive
 
 #: What a request does to the data it names: reads it, or writes it.
@@ -40,6 +41,11 @@ class Workload:
     start : float
         When the observation window opens, in seconds (0 for a generated workload; later for a window
         cut out of a run by :meth:`SimResult.between <scalelab.sim.result.SimResult.between>`).
+    place : np.ndarray or None
+        Where each request's user is: an index into ``places`` (see :func:`with_places`). ``None``
+        means geography is off for the users: they are next to the first tier.
+    places : tuple of Place
+        The places ``place`` indexes (:mod:`scalelab.sim.geo`).
     """
 
     arrival: np.ndarray
@@ -49,6 +55,8 @@ class Workload:
     start: float = 0.0
     kind: np.ndarray | None = None
     session: np.ndarray | None = None
+    place: np.ndarray | None = None
+    places: tuple[Place, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.arrival) != len(self.demand):
@@ -58,7 +66,7 @@ class Workload:
             )
         if len(self.arrival) > 1 and np.any(np.diff(self.arrival) < 0):
             raise ValueError("arrival times must be sorted, earliest first")
-        for name in ("keys", "kind", "session"):
+        for name in ("keys", "kind", "session", "place"):
             column = getattr(self, name)
             if column is not None and len(column) != len(self.arrival):
                 raise ValueError(
@@ -69,6 +77,21 @@ class Workload:
             raise ValueError("kind must hold only READ (0) and WRITE (1)")
         positive("duration", self.duration)
         at_least_zero("start", self.start, "a number of seconds")
+        if not isinstance(self.places, tuple) or not all(isinstance(p, Place) for p in self.places):
+            raise TypeError(f"places must be a tuple of Place, got {self.places!r}")
+        if (
+            self.place is not None
+            and len(self.place)
+            and (
+                self.place.dtype.kind not in "iu"
+                or self.place.min() < 0
+                or self.place.max() >= len(self.places)
+            )
+        ):
+            raise ValueError(
+                f"place must hold indexes into places (0 to {len(self.places) - 1}), "
+                f"got values from {self.place.min()} to {self.place.max()}"
+            )
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -93,7 +116,7 @@ class Workload:
         """The requests at positions ``which``, every column cut alike, with ``changes`` applied."""
         columns = {
             name: None if getattr(self, name) is None else getattr(self, name)[which]
-            for name in ("arrival", "demand", "keys", "kind", "session")
+            for name in ("arrival", "demand", "keys", "kind", "session", "place")
         }
         return replace(self, **(columns | changes))
 
@@ -261,3 +284,27 @@ def with_sessions(workload: Workload, n_sessions: int, rng: np.random.Generator)
     if isinstance(n_sessions, bool) or not isinstance(n_sessions, int) or n_sessions < 1:
         raise ValueError(f"n_sessions must be a positive integer, got {n_sessions!r}")
     return replace(workload, session=rng.integers(0, n_sessions, len(workload)))
+
+
+def with_places(workload: Workload, shares: dict[str, float], rng: np.random.Generator) -> Workload:
+    """The same requests, each now sent from a place drawn with the given ``shares``.
+
+    ``shares`` maps a place (a name from :data:`scalelab.sim.geo.PLACES`, an AWS region code, or a
+    :class:`~scalelab.sim.geo.Place`) to the share of users there; the shares must add up to 1, e.g.
+    ``with_places(w, {"Seoul": 0.6, "Frankfurt": 0.3, "São Paulo": 0.1}, rng)``.
+    """
+    if not isinstance(shares, dict) or not shares:
+        raise ValueError(f"shares must be a non-empty dict of place → share, got {shares!r}")
+    table = tuple(place(p) for p in shares)
+    if len({p.name for p in table}) != len(table):
+        raise ValueError(f"shares names a place twice: {[p.name for p in table]}")
+    weights = np.array(list(shares.values()), dtype=float)
+    if np.any(~np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(f"each share must be 0 or more, got {list(shares.values())}")
+    if abs(weights.sum() - 1.0) > 1e-9:
+        raise ValueError(f"shares must add up to 1, got {weights.sum():g}")
+    cdf = np.cumsum(weights)
+    where = np.minimum(
+        np.searchsorted(cdf, rng.uniform(0.0, 1.0, len(workload)), side="right"), len(table) - 1
+    )
+    return replace(workload, place=where.astype(np.int64), places=table)
