@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 
+import geo
 import matplotlib.pyplot as plt
 import numpy as np
 import simpy
@@ -113,6 +114,7 @@ def main() -> None:
         )
 
     three_tier.report()
+    geo.report()
     print()
     widgets()
 

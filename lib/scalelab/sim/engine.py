@@ -219,19 +219,28 @@ class _Hop:
     table, ``trips`` the round trips per request (a number or one per request).
     """
 
-    __slots__ = ("src", "dst", "rtt", "trips")
+    __slots__ = ("src", "dst", "rtt", "trips", "_last")
 
     def __init__(
         self, src: np.ndarray, dst: np.ndarray, rtt: np.ndarray, trips: int | np.ndarray
     ) -> None:
         self.src, self.dst, self.rtt, self.trips = src, dst, rtt, trips
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
 
     def round_trip(self, chosen: np.ndarray) -> np.ndarray:
         """One round trip (seconds) from each request's place to its chosen station (0: no place)."""
-        d = np.where(chosen >= 0, self.dst[np.maximum(chosen, 0)], -1)
-        has = (self.src >= 0) & (d >= 0)
-        out = np.zeros(len(chosen))
-        out[has] = self.rtt[self.src[has], d[has]]
+        if self._last is not None and self._last[0] is chosen:
+            return self._last[1]
+        # One row of the matrix per place, one column per station (a last column of zeros for
+        # "no station"), then one gather with flat indices.
+        m = len(self.dst)
+        table = np.zeros((len(self.rtt) + 1, m + 1))
+        placed = self.dst >= 0
+        table[:-1, :m][:, placed] = self.rtt[:, self.dst[placed]]
+        rows = np.where(self.src >= 0, self.src, len(self.rtt))
+        cols = np.where(chosen >= 0, chosen, m)
+        out = table.ravel()[rows * (m + 1) + cols]
+        self._last = (chosen, out)
         return out
 
     def forward(self, chosen: np.ndarray) -> np.ndarray:
@@ -789,14 +798,15 @@ class _Geography:
         self, i: int, idx: np.ndarray, chosen: np.ndarray, served: np.ndarray, hop: _Hop
     ) -> None:
         """Record the trip into tier ``i`` of the requests it served, and move them there."""
-        r = hop.round_trip(chosen)[served]
-        rows = idx[served]
-        trips = hop.trips if np.ndim(hop.trips) == 0 else hop.trips[served]
-        self.network[rows] += trips * r
-        self.back[rows] += 0.5 * r
-        there = self.dst[i][chosen[served]]
-        placed = there >= 0
-        self.loc[rows[placed]] = there[placed]
+        r = hop.round_trip(chosen)
+        trips = hop.trips
+        if not served.all():
+            r, idx, chosen = r[served], idx[served], chosen[served]
+            trips = trips if np.ndim(trips) == 0 else trips[served]
+        self.network[idx] += trips * r
+        self.back[idx] += 0.5 * r
+        there = self.dst[i][chosen]
+        self.loc[idx] = np.where(there >= 0, there, self.loc[idx])
 
     def result(self, ok: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(network seconds, way back seconds) of each answered request (NaN else), or Nones."""
