@@ -6,7 +6,11 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
   :class:`SimResult` and the request outcomes (:class:`Outcome`: OK, REFUSED, LOST, NO_SERVER,
   DROPPED, READ_ONLY); paths across tiers (:class:`Topology` of :class:`Tier`, :class:`Replication`,
   :class:`PathResult`), workloads (:func:`poisson` …), and the router every balancer subclasses
-  (:class:`Balancer`, :class:`ServerView`, :class:`Direct`);
+  (:class:`Balancer`, :class:`ServerView`, :class:`Direct`); geography (:mod:`scalelab.sim.geo`, also
+  ``scalelab.geo``: :class:`Place`, great-circle ``distance_km``, the fibre bound and the measured
+  round-trip model ``rtt``; users' places by :func:`with_places`, a station's by ``Server(place=…)``,
+  round trips per hop by ``Tier(round_trips=…)``, each request's network seconds in
+  ``PathResult.network``);
 * closed forms, :mod:`scalelab.theory`: ``queueing``, ``caching``;
 * chapters 00–01, :mod:`scalelab.capacity`: the utilisation sweep, the hockey stick, the panels;
 * chapter 02, :mod:`scalelab.frontend`: a page's manifest and the browser cache (``count_requests``,
@@ -57,15 +61,18 @@ from scalelab.sim import (
     Outage,
     Outcome,
     PathResult,
+    Place,
     Replication,
     Server,
     ServerView,
     SimResult,
     Tier,
     Topology,
+    geo,
     poisson,
     pool,
     simulate,
+    with_places,
 )
 
 __version__ = "0.1.0"
@@ -96,6 +103,9 @@ __all__ = [
     "Tier",
     "Replication",
     "PathResult",
+    "geo",
+    "Place",
+    "with_places",
 ]
 
 # Where the modules of the flat layout went: ``from scalelab import plots`` still works.
