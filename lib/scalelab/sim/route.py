@@ -164,9 +164,10 @@ class RequestView:
 
     def __repr__(self) -> str:
         what = "write" if self.is_write else "read"
+        where = "" if self.place is None else f", from {self.place.name}"
         return (
             f"RequestView({self.index}, {what}, key={self.key}, session={self.session}, "
-            f"t={self.time:.6f})"
+            f"t={self.time:.6f}{where})"
         )
 
 
