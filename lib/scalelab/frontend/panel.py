@@ -56,8 +56,13 @@ def frontend_figure(
     }
     first = count_requests(page, ())
     rounds = load_rounds(first["static"], first["api"], protocol)
+    per_view = (
+        f"({first['static']} static + {first['api']} API) requests"
+        if first["api"]
+        else f"{first['static']} static requests, no API calls"
+    )
     title = (
-        f"{page_views} page views/s × ({first['static']} static + {first['api']} API) requests, "
+        f"{page_views} page views/s × {per_view}, "
         f"{cache_percent}% with a warm cache; a first visit over {protocol}: {rounds} round trips"
     )
     return tiers_figure(runs, title)
