@@ -201,6 +201,13 @@ def test_a_shared_pool_pools_at_moderate_load_and_crowds_out_the_api_at_saturati
     assert surge.static_busy > surge.busy * 64 / 60 * 0.98
 
 
+def test_http2_bursts_hurt_a_half_busy_shared_pool_s_api() -> None:
+    """Chapter 02's HTTP/2 paragraph: pooling holds at moderate load only while files trickle in."""
+    (calm,) = compare((8,), median_page(), seeds=(1, 2, 3), duration=20, protocol="HTTP/2")
+    assert 0.3 < calm.busy < 0.6  # well below saturation
+    assert calm.p99["split"]["api"] < API_TARGET_S < calm.p99["shared"]["api"], calm
+
+
 def test_shared_and_split_serve_the_same_work() -> None:
     traffic = page_views(10, 10, median_page(), np.random.default_rng(1))
     shared, split = serve(traffic, 64), serve(traffic, 64, 4)

@@ -12,16 +12,17 @@ counts them), each a request with its own work on a server:
 A browser sends a page view's requests on **connections**: over HTTP/1.1 at most 6 per host, each
 carrying one request at a time (the next goes out an RTT after the previous file would have arrived),
 over HTTP/2 all at once on one connection (:func:`page_views` says what this ignores). So a page view
-is a burst of tens of requests, at most 6 in flight per host over HTTP/1.1.
+is a burst of tens of requests, over HTTP/1.1 at most 6 at a time per host while the server keeps up
+(a queue lets this open model pile up more: :func:`most_at_server`).
 
 :func:`serve` runs the same requests through one shared pool of workers (every request waits in
 one line: an API call waits behind the page views' file transfers) or through two pools with the
 same total workers (the front end serves files, the back end the API), on the engine's
 :class:`~scalelab.sim.Topology` with a per-request ``cpu_time``; :func:`compare` does both at several
-loads, the median over seeds. The API's tail latency is the number to watch: at moderate load one
-shared pool serves it as well as a split (pooling), a surge that saturates the shared pool makes the
-API wait behind the files, while the split keeps the API's pool at its own load (chapter 02's demo
-and panel).
+loads, the median over seeds. The API's tail latency is the number to watch: at moderate load over
+HTTP/1.1 one shared pool serves it as well as a split (pooling; HTTP/2's bursts break this), a surge
+that saturates the shared pool makes the API wait behind the files, while the split keeps the API's
+pool at its own load (chapter 02's demo and panel).
 """
 
 from __future__ import annotations
@@ -55,9 +56,10 @@ API_TIME = 0.010
 """Mean seconds of work per API call."""
 API_TARGET_S = 0.200
 """The API's own p99 target, seconds. A click in an SPA waits for one API call, then redraws: to feel
-immediate it must answer within a couple of hundred milliseconds (Nielsen's 0.1 s limit for
-"instantaneous", plus the network's round trip); the page's 700 ms target covers a whole page view,
-shell and files included."""
+immediate it must answer within a couple of hundred milliseconds (0.1 s for "instantaneous", Jakob
+Nielsen, "Response Times: The 3 Important Limits", nngroup.com; plus the network's round trip). A whole
+page view, shell and files included, keeps chapter 01's 500–700 ms target. The p99 :func:`serve`
+measures is server-side (arrival to answer): it leaves out the round trip this target includes."""
 
 
 @dataclass(frozen=True)
