@@ -1,5 +1,6 @@
 """Chapter 02's models: what a page view costs each tier, the tiers' sizes, and the shared pool's tail."""
 
+import dataclasses
 import math
 import random
 
@@ -19,6 +20,7 @@ from scalelab.frontend import (
     load_rounds,
     median_page,
     mixed_requests,
+    most_at_server,
     page_views,
     serve,
     servers_needed,
@@ -164,8 +166,61 @@ def test_a_browser_keeps_at_most_6_requests_in_flight_per_host_over_http1(protoc
     assert _most_in_flight(traffic, api=True) == min(cap, 5)
 
 
+def test_most_at_server_counts_what_a_browser_has_sent_and_not_got_back() -> None:
+    traffic = page_views(3, 10, median_page(), np.random.default_rng(4), 0.3)
+    for api in (False, True):
+        assert most_at_server(traffic, api=api).max() == _most_in_flight(traffic, api)
+    # Each view counted apart: a server that never answers holds every request of each view.
+    page = synthetic_page(3, 2 / 3)
+    one = page_views(1, 1, page, np.random.default_rng(1))
+    never = serve(one, 4)
+    never = dataclasses.replace(never, latency=np.full(len(one.is_api), 1e6))
+    assert most_at_server(one, never).tolist() == [2] * one.page_views
+    with pytest.raises(ValueError, match="what serve"):
+        most_at_server(one, "soon")
+
+
+def test_the_open_model_keeps_6_while_the_server_keeps_up_and_piles_up_past_it() -> None:
+    """Why chapter 02 replays page views in a closed loop: under a queue the open model keeps
+    sending (a real browser would wait), up to every file of a page view queued at once."""
+    page = median_page()
+    for rate, piles_up in ((4, False), (20, True)):
+        traffic = page_views(rate, 20, page, np.random.default_rng(1))
+        waiting = most_at_server(traffic, serve(traffic, 64))
+        assert most_at_server(traffic).max() == 6  # paced by its own transfers: never past 6
+        assert (waiting.max() > 6) == piles_up, (rate, waiting.max())
+        if piles_up:
+            assert waiting.max() == 66  # the shell and 65 assets at once: the model overstates
+
+
+@pytest.mark.parametrize(("protocol", "cap"), [("HTTP/1.1", 6), ("HTTP/2", 65)])
+def test_the_closed_loop_never_has_more_than_6_per_host_at_any_load(protocol, cap) -> None:
+    page = median_page()
+    for rate in (4, 16, 28):
+        traffic = page_views(rate, 10, page, np.random.default_rng(rate), 0.2, protocol)
+        for api_workers in (None, 4):
+            served = serve(traffic, 64, api_workers, closed=True)
+            assert not np.isnan(served.latency).any()  # every request sent and answered
+            assert most_at_server(traffic, served).max() == cap, (rate, api_workers)
+            assert most_at_server(traffic, served, api=True).max() == min(cap, 5)
+            # A request leaves after its arrival plus its own work, never before.
+            assert (served.latency >= traffic.workload.demand - 1e-12).all()
+
+
+def test_the_closed_loop_and_the_open_model_agree_at_low_load() -> None:
+    traffic = page_views(4, 30, median_page(), np.random.default_rng(1))
+    for api_workers in (None, 4):
+        open_, closed = serve(traffic, 64, api_workers), serve(traffic, 64, api_workers, True)
+        for kind in ("static", "api"):
+            assert closed.p99[kind] == pytest.approx(open_.p99[kind], rel=0.02), kind
+            assert closed.p50[kind] == pytest.approx(open_.p50[kind], rel=0.02), kind
+    # Under a queue the closed loop slows the browsers down: shorter tails than the open model's.
+    busy = page_views(20, 30, median_page(), np.random.default_rng(1))
+    assert serve(busy, 64, closed=True).p99["api"] < 0.5 * serve(busy, 64).p99["api"]
+
+
 def test_a_shared_pool_pools_at_moderate_load_and_crowds_out_the_api_at_saturation() -> None:
-    (calm, surge) = compare((6, 20), median_page(), seeds=(1, 2, 3), duration=20)
+    (calm, surge) = compare((6, 24), median_page(), seeds=(1, 2, 3), duration=20)
     assert calm.busy < 0.4 and surge.busy > 0.8
     # Moderate load: one pool of 64 is not worse for the API than its own 4 workers (pooling).
     assert calm.p99["shared"]["api"] <= 1.05 * calm.p99["split"]["api"], calm
@@ -173,6 +228,15 @@ def test_a_shared_pool_pools_at_moderate_load_and_crowds_out_the_api_at_saturati
     assert calm.api_rate < 0.1 * calm.static_rate  # the API's own traffic is small
     assert surge.p99["shared"]["api"] > 5 * surge.p99["split"]["api"], surge
     assert surge.p99["split"]["api"] < API_TARGET_S < surge.p99["shared"]["api"]
+    # The split's static tier has 60 of the 64 workers for the same files: it runs hotter.
+    assert surge.static_busy > surge.busy * 64 / 60 * 0.98
+
+
+def test_http2_bursts_hurt_a_half_busy_shared_pool_s_api() -> None:
+    """Chapter 02's HTTP/2 paragraph: pooling holds at moderate load only while files trickle in."""
+    (calm,) = compare((8,), median_page(), seeds=(1, 2, 3), duration=30, protocol="HTTP/2")
+    assert 0.3 < calm.busy < 0.6  # well below saturation
+    assert calm.p99["split"]["api"] < API_TARGET_S < calm.p99["shared"]["api"], calm
 
 
 def test_shared_and_split_serve_the_same_work() -> None:
@@ -194,7 +258,8 @@ def test_synthetic_page_has_the_requested_size_and_share() -> None:
     page = synthetic_page(71, 0.93)
     counts = count_requests(page, ())
     assert counts["static"] + counts["api"] == 71 and counts["static"] == round(71 * 0.93)
-    assert math.isclose(page.shell.size_kb, 37.0)
+    assert math.isclose(page.shell.size_kb, 2_652 / 66)  # the page's weight on its static files
+    assert math.isclose(synthetic_page(10, 0.5, 12.0).shell.size_kb, 12.0)
 
 
 def _refusal(call) -> str:
@@ -244,3 +309,14 @@ def test_numpy_numbers_are_numbers_and_no_api_is_said_in_words() -> None:
     traffic = page_views(2, 5, synthetic_page(10, 1.0), np.random.default_rng(1))
     assert "API p99 no requests" in serve(traffic, 8).summary()
     assert "API p99 no requests" in serve(traffic, 8, 2).summary()
+
+
+def test_the_panel_says_no_api_calls_in_words() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from scalelab.frontend import panel
+
+    fig = panel.frontend_figure(2, 10, 99, 0, "HTTP/1.1")
+    assert "no API calls" in fig._suptitle.get_text()
+    assert "no API calls" not in panel.frontend_figure(**panel.DEFAULTS)._suptitle.get_text()

@@ -52,6 +52,15 @@ WRONG = {
     return {t: int(peak * requests[t] * cpu[t] / target_util) + 1 for t in cpu}
 """
     },
+    "plain ceil without rounding (3.0000000000000004 servers get a 4th)": {
+        "size-answer": """def size_tiers(
+    page_views_per_s, requests, cpu_static, cpu_api, target_util, peak_factor
+):
+    peak = peak_factor * page_views_per_s
+    cpu = {"static": cpu_static, "api": cpu_api}
+    return {t: math.ceil(peak * requests[t] * cpu[t] / target_util) for t in cpu}
+"""
+    },
     "sized for the average, not the peak": {
         "size-answer": """def size_tiers(
     page_views_per_s, requests, cpu_static, cpu_api, target_util, peak_factor

@@ -41,7 +41,8 @@ NO_STORE = "no-store"
 """Cache-Control of an API answer: per user, never kept."""
 
 HTTP1_CONNECTIONS = 6
-"""Parallel connections a browser opens per host over HTTP/1.1 (Chrome, Firefox, Safari, Edge)."""
+"""Parallel connections a browser opens per host over HTTP/1.1 ("most modern browsers … open up to six
+connections per host": Ilya Grigorik, High Performance Browser Networking, 2013)."""
 HTTP2_STREAMS = 100
 """Concurrent streams on one HTTP/2 connection (RFC 9113 §5.1.2 advises at least 100)."""
 PROTOCOLS = ("HTTP/1.1", "HTTP/2")

@@ -1,6 +1,7 @@
 """Chapter 02's control panel: page views, requests per page, static share, browser cache, protocol.
 
-Every setting re-runs the same seeded page views on one shared pool of 64 workers and on a static tier
+Every setting re-runs the same seeded page views, each browser waiting for its answers
+(:func:`~scalelab.frontend.serving.closed_loop`), on one shared pool of 64 workers and on a static tier
 and an API tier with the same 64 workers, and shows each tier's traffic, how busy each pool is, and
 the p99 latency of static and API requests. The static figure above the panel is
 :func:`frontend_figure` at :data:`DEFAULTS`.
@@ -28,7 +29,7 @@ MAX_REQUESTS = 15_000
 """Requests simulated per setting at most: the redraw stays within 300 ms at the heaviest setting."""
 
 DEFAULTS = {
-    "page_views": 20,
+    "page_views": 24,
     "requests": 71,
     "static_percent": 93,
     "cache_percent": 0,
@@ -51,13 +52,18 @@ def frontend_figure(
         protocol=protocol,
     )
     runs = {
-        "shared": serving.serve(traffic, WORKERS),
-        "split": serving.serve(traffic, WORKERS, API_WORKERS),
+        "shared": serving.serve(traffic, WORKERS, closed=True),
+        "split": serving.serve(traffic, WORKERS, API_WORKERS, closed=True),
     }
     first = count_requests(page, ())
     rounds = load_rounds(first["static"], first["api"], protocol)
+    per_view = (
+        f"({first['static']} static + {first['api']} API) requests"
+        if first["api"]
+        else f"{first['static']} static requests, no API calls"
+    )
     title = (
-        f"{page_views} page views/s × ({first['static']} static + {first['api']} API) requests, "
+        f"{page_views} page views/s × {per_view}, "
         f"{cache_percent}% with a warm cache; a first visit over {protocol}: {rounds} round trips"
     )
     return tiers_figure(runs, title)
@@ -67,7 +73,7 @@ def panel() -> ControlPanel:
     """Chapter 02's panel, starting at :data:`DEFAULTS`."""
     return ControlPanel(
         frontend_figure,
-        page_views=slider("page views per second", 2, 24, 1, DEFAULTS["page_views"]),
+        page_views=slider("page views per second", 2, 30, 1, DEFAULTS["page_views"]),
         requests=slider("requests per page", 10, 150, 1, DEFAULTS["requests"]),
         static_percent=slider("static share (%)", 50, 99, 1, DEFAULTS["static_percent"]),
         cache_percent=slider("browser cache hits (%)", 0, 100, 5, DEFAULTS["cache_percent"]),

@@ -95,14 +95,15 @@ def utilisation(runs: dict[str, Served], ax: Axes | None = None) -> Figure:
     ax.bar_label(bars, labels=texts, fontsize=8)
     ax.axhline(1, color="black", lw=0.8, ls=":")
     ax.set_xticks(range(len(values)), labels, fontsize=8)
-    ax.set_ylim(0, max(1.2, 1.2 * max(values, default=0)))
+    # Headroom above the tallest bar for its label and for the legend in a row across the top.
+    ax.set_ylim(0, 1.5 * max(1.0, max(values, default=0)))
     ax.set_ylabel("offered load (100% = all workers busy)")
     ax.set_title("How busy each pool is (workers in brackets)")
     legend = [
         Patch(facecolor=COLORS["server"], edgecolor="black", hatch=HATCH[k], label=label)
         for k, label in (("shared", "files + API"), ("static", "files"), ("api", "API"))
     ]
-    ax.legend(handles=legend, fontsize=8, loc="upper left")
+    ax.legend(handles=legend, fontsize=8, loc="upper center", ncol=3)
     return ax.figure
 
 
