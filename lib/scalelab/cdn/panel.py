@@ -42,7 +42,7 @@ def _run(edges: str, ttl: float, alpha: float, prices: str):  # noqa: ANN202 (an
 def cdn_figure(edges: str, ttl: float, alpha: float, prices: str) -> Figure:
     """p50/p99 per user city; edge hits, stale hits and origin fetches; origin egress and the monthly bill."""
     out = _run(edges, float(ttl), round(float(alpha), 2), prices)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [3, 2]})
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.84, wspace=0.3)
     latency_by_place(
         out.places,

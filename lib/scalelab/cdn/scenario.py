@@ -42,7 +42,7 @@ def run(
     ttl: float = 600.0,
     alpha: float = 0.9,
     tiers: Sequence[tuple[float, float]] = CLOUDFRONT_US_EU,
-    rate: float = 200.0,
+    rate: float = 150.0,
     duration: float = 40.0,
     users: dict[str, float] | None = None,
     updated_every: float | None = 30.0,
