@@ -25,6 +25,8 @@ EDGE_SETS = {
     "Seoul + Frankfurt + São Paulo": ("Seoul", "Frankfurt", "São Paulo"),
 }
 TTLS = [1, 5, 30, 300]
+#: Requests per second the panel simulates (fewer than the chapter's runs: a redraw within 250 ms).
+RATE = 100.0
 
 DEFAULTS = {
     "edges": "Seoul + Frankfurt + São Paulo",
@@ -36,7 +38,7 @@ DEFAULTS = {
 
 @functools.lru_cache(maxsize=128)
 def _run(edges: str, ttl: float, alpha: float, prices: str):  # noqa: ANN202 (an Outcome)
-    return run(EDGE_SETS[edges], ttl=ttl, alpha=alpha, tiers=TABLES[prices])
+    return run(EDGE_SETS[edges], ttl=ttl, alpha=alpha, tiers=TABLES[prices], rate=RATE)
 
 
 def cdn_figure(edges: str, ttl: float, alpha: float, prices: str) -> Figure:
