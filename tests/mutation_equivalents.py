@@ -83,6 +83,12 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "before it can differ, so each list still starts at 0 and keeps its own length"
         ),
     },
+    "08-cdn": {
+        "cost-answer L6: 'gb <= below' → 'gb < below'": (
+            "at gb == below the next tier adds (min(gb, up_to) − below) · price = 0 and the loop stops "
+            "one tier later: the same cost"
+        ),
+    },
     "12-sharding": {
         "range-answer L8: 'range(len(self.boundaries))' → 'range(len(self.boundaries) + 1)'": (
             "the extra default name is never returned: get_node indexes nodes only below "

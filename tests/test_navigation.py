@@ -207,7 +207,9 @@ def test_a_chapter_made_ready_is_linked_and_its_neighbours_follow(
     assert chapters.nav_line(7).endswith(f"[contents](../README.md#chapters) · {link} ›")
     assert chapters.nav_line(8).startswith("‹ [07 · cache](07-cache.ipynb) · [contents]")
     assert "| 08 | [CDN](course/08-cdn.ipynb) |" in chapters.readme_table()
-    with pytest.raises(FileNotFoundError, match="chapter 08 is ready, but course/08-cdn"):
+    # A chapter marked ready whose notebook does not exist yet (chapter 10 here) is refused.
+    monkeypatch.setattr(chapters, "CHAPTERS", _with_ready(SOME_READY | {8, 10}))
+    with pytest.raises(FileNotFoundError, match="chapter 10 is ready, but course/10-microservices"):
         list(chapters.pages())
 
 

@@ -109,7 +109,7 @@ CHAPTERS: tuple[Chapter, ...] = (
             "+ replicas", "db"),
     Chapter(7, "cache", "cache", "ready", "캐시 (In-Memory)",
             "database latency dominates · an O(1) LRU cache with TTL", "+ cache", "cache"),
-    Chapter(8, "cdn", "CDN", "planned", "캐시 (CDN)",
+    Chapter(8, "cdn", "CDN", "ready", "캐시 (CDN)",
             "far-away users wait; the origin pays for every byte · signed, expiring URLs",
             "+ CDN", "cdn"),
     Chapter(9, "multi-datacenter", "multiple data centres", "planned", "다중 데이터 센터",

@@ -152,6 +152,29 @@ def with_cache(n_servers: int = 2, n_caches: int = 2, down: frozenset[int] = fro
     )
 
 
+def with_cdn(
+    edges: tuple[str, ...] = ("Seoul", "Frankfurt", "São Paulo"), down: frozenset[int] = frozenset()
+) -> Figure:
+    """Chapter 08: users reach the nearest CDN edge; only misses go on to the origin (an S3 bucket).
+
+    ``down`` holds the indexes of edges drawn as down (their users go to the next nearest edge).
+    """
+    users = [Node("user", f"users\n{e}", key=f"users-{i}") for i, e in enumerate(edges)]
+    nodes = [
+        Node("cdn", f"edge\n{e}", key=f"edge-{i}", down=i in down, note="TTL cache")
+        for i, e in enumerate(edges)
+    ]
+    origin = Node("db", "origin\n(S3 bucket)", key="origin", note="us-east-1")
+    edges_ = [(u.name, n.name) for u, n in zip(users, nodes, strict=True)]
+    edges_ += [(n.name, "origin") for n in nodes]
+    return draw(
+        [users, nodes, [origin]],
+        "Each user fetches from the nearest edge; only misses cross the ocean to the origin",
+        edges=edges_,
+        zones=(Zone("CDN (e.g. CloudFront)", tuple(n.name for n in nodes)),),
+    )
+
+
 def sharded(n_shards: int = 4, n_servers: int = 2, hot: int | None = None) -> Figure:
     """Chapter 12: the web servers' shard router sends each key to the one database shard that holds it.
 
@@ -188,6 +211,7 @@ STEPS: dict[str, Callable[..., Figure]] = {
     "load-balancer": load_balanced,
     "replication": replicated,
     "cache": with_cache,
+    "cdn": with_cdn,
     "sharding": sharded,
 }
 
