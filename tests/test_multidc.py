@@ -223,3 +223,27 @@ def test_outage_without_failure_and_single_region_down() -> None:
     assert np.all(~down.ok[down.time >= 60]) and np.all(down.ok[down.time < 60])
     with pytest.raises(ValueError, match="rng"):
         outage({"Seoul": 1.0}, ["Seoul"], Nearest())
+
+
+def test_panel_draws_every_case() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scalelab.multidc.panel import DEFAULTS, multidc_figure
+
+    changes = (
+        {},
+        {"regions": ()},
+        {"regions": "Tokyo"},
+        {"failed": "none"},
+        {"policy": "weighted"},
+    )
+    for change in changes:
+        fig = multidc_figure(**(DEFAULTS | change))
+        assert fig.axes
+        plt.close(fig)
+    fig = multidc_figure(**(DEFAULTS | {"regions": ("Tokyo",)}))
+    assert "not one of the regions" in fig._suptitle.get_text()
+    plt.close(fig)

@@ -28,6 +28,9 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
   :class:`~scalelab.database.ReplicaRouter`, :class:`~scalelab.database.MostUpToDate`;
 * chapter 07, :mod:`scalelab.cache`: ``LRUCache`` (a dictionary and a doubly linked list), ``FIFOCache``,
   ``RandomCache``, ``MISS``, ``CacheStage`` and ``KeyRouter`` for a cache tier, ``stampede``;
+* chapter 09, :mod:`scalelab.multidc`: ``datacenters``, the routing policies ``Nearest`` (great-circle
+  distance), ``Weighted``, ``Failover``, ``CachedDns`` (DNS answers cached for the TTL), ``failover_seconds``,
+  ``writes_lost`` (async replication's lag window), ``outage`` (a regional outage, fast);
 * chapter 12, :mod:`scalelab.sharding`: ``RangeRouter``, ``ModuloRouter``, ``HashRing`` (a consistent-hash
   ring with virtual nodes), ``jump_hash``, ``stable_hash``, ``moved_fraction``, and ``ShardRouter`` to make
   any of them a database tier's router;
