@@ -41,8 +41,8 @@ def multidc_figure(
 ) -> Figure:
     """Latency per user region before and after ``failed`` dies at 60 s, the failed requests over time,
     and the writes asynchronous replication lost."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [4, 5]})
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.16, top=0.84, wspace=0.22)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.5), gridspec_kw={"width_ratios": [4, 5]})
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.86, wspace=0.22)
     chosen = {regions} if isinstance(regions, str) else set(regions)  # one region given as a name
     regions = tuple(r for r in REGIONS if r in chosen)
     if not regions:

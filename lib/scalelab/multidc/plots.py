@@ -23,28 +23,28 @@ def latency_by_region(
     (dark), in milliseconds; a place with no answer after shows an x."""
     ax = axes(ax, (5, 3.2))
     x = np.arange(len(run.places))
-    for shift, (mask, color) in enumerate(
-        [
-            (run.time < split, COLORS["down"]),
-            (run.time >= split, COLORS["server"]),
-        ]
-    ):
-        values = []
+    medians = np.full((2, len(run.places)), np.nan)
+    for row, mask in enumerate((run.time < split, run.time >= split)):
         for k in range(len(run.places)):
             mine = mask & run.ok & (run.place == k)
-            values.append(1000 * float(np.median(run.latency[mine])) if mine.any() else np.nan)
-        values = np.array(values)
-        ax.bar(x + (shift - 0.5) * 0.38, np.nan_to_num(values), width=0.38, color=color)
-        for k, v in enumerate(values):
-            ax.text(
-                x[k] + (shift - 0.5) * 0.38,
-                0 if np.isnan(v) else v,
-                "x" if np.isnan(v) else f"{v:.0f}",
-                ha="center",
-                va="bottom",
-                fontsize=7,
-            )
-    ax.set_xticks(x, [p if len(p) < 10 else p[:9] + "." for p in run.places], fontsize=8)
+            if mine.any():
+                medians[row, k] = 1000 * float(np.median(run.latency[mine]))
+    # One bar call and the values in the tick labels (each text costs a redraw about a millisecond).
+    ax.bar(
+        np.r_[x - 0.19, x + 0.19],
+        np.nan_to_num(medians).ravel(),
+        width=0.38,
+        color=[COLORS["down"]] * len(x) + [COLORS["server"]] * len(x),
+    )
+    shown = [["x" if np.isnan(v) else f"{v:.0f}" for v in row] for row in medians]
+    ax.set_xticks(
+        x,
+        [
+            f"{p if len(p) < 10 else p[:9] + '.'}\n{shown[0][k]} → {shown[1][k]} ms"
+            for k, p in enumerate(run.places)
+        ],
+        fontsize=8,
+    )
     ax.yaxis.set_major_locator(MaxNLocator(3))
     ax.set_ylabel("p50 (ms)")
     ax.text(0.02, 0.95, "light: before · dark: after", transform=ax.transAxes, fontsize=8, va="top")
