@@ -89,6 +89,21 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "one tier later: the same cost"
         ),
     },
+    "09-multi-datacenter": {
+        "nearest-answer L5: 'lat2 - lat1' → 'lat1 - lat2'": (
+            "sin² of the half difference is the same for either sign"
+        ),
+        "nearest-answer L5: 'lon2 - lon1' → 'lon1 - lon2'": (
+            "sin² of the half difference is the same for either sign"
+        ),
+        "nearest-answer L6: 'min(1.0, h)' → 'min(2.0, h)'": (
+            "h is at most 1 but for a rounding error at an antipode; the clamp keeps asin in its domain, "
+            "and the exercise does not demand it"
+        ),
+        "failover-answer L11: '(t - phase) / ttl' → '(t - phase) // ttl'": (
+            "math.floor(a // b) equals math.floor(a / b) for floats: the same last query"
+        ),
+    },
     "12-sharding": {
         "range-answer L8: 'range(len(self.boundaries))' → 'range(len(self.boundaries) + 1)'": (
             "the extra default name is never returned: get_node indexes nodes only below "

@@ -18,7 +18,17 @@ from scalelab import chapters
 LIB = Path(scalelab.__file__).parent
 ROOT = LIB.parents[1]
 STACKS = ("matplotlib", "ipywidgets", "nbgrader")
-FAMILIES = ("capacity", "database", "balancer", "cache", "frontend", "scaling", "sharding", "cdn")
+FAMILIES = (
+    "capacity",
+    "database",
+    "balancer",
+    "cache",
+    "frontend",
+    "scaling",
+    "sharding",
+    "cdn",
+    "multidc",
+)
 FAMILIES_PREFIXES = tuple(f"scalelab.{f}" for f in FAMILIES)
 
 

@@ -31,6 +31,9 @@ The learner's face, grouped by family (the folders under ``scalelab/``):
 * chapter 08, :mod:`scalelab.cdn`: ``NearestEdge`` (router), ``EdgeCache`` (an edge's TTL cache),
   ``origin_only`` and ``with_edges`` (paths), ``monthly_cost`` (tiered prices), ``sign`` and ``verify``
   (signed, expiring links);
+* chapter 09, :mod:`scalelab.multidc`: ``datacenters``, the routing policies ``Nearest`` (great-circle
+  distance), ``Weighted``, ``Failover``, ``CachedDns`` (DNS answers cached for the TTL), ``failover_seconds``,
+  ``writes_lost`` (async replication's lag window), ``outage`` (a regional outage, fast);
 * chapter 12, :mod:`scalelab.sharding`: ``RangeRouter``, ``ModuloRouter``, ``HashRing`` (a consistent-hash
   ring with virtual nodes), ``jump_hash``, ``stable_hash``, ``moved_fraction``, and ``ShardRouter`` to make
   any of them a database tier's router;

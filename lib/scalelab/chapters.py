@@ -112,7 +112,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter(8, "cdn", "CDN", "ready", "캐시 (CDN)",
             "far-away users wait; the origin pays for every byte · signed, expiring URLs",
             "+ CDN", "cdn"),
-    Chapter(9, "multi-datacenter", "multiple data centres", "planned", "다중 데이터 센터",
+    Chapter(9, "multi-datacenter", "multiple data centres", "ready", "다중 데이터 센터",
             "a region outage takes the site down · geo-routing to the nearest healthy data centre"),
     Chapter(10, "microservices", "microservices", "planned", "monolithic → MSA, API Gateway",
             "one failing feature eats the monolith · an API gateway: route, authenticate, "

@@ -201,6 +201,40 @@ def sharded(n_shards: int = 4, n_servers: int = 2, hot: int | None = None) -> Fi
     )
 
 
+def multi_datacenter(
+    regions: tuple[str, ...] = ("Seoul", "N. Virginia"), down: int | None = None
+) -> Figure:
+    """Chapter 09: GeoDNS sends each user to the nearest healthy region; each region has its own balancer,
+    servers and database, and the databases copy writes to each other across regions.
+
+    ``down`` is the index of a region drawn as failed (its users are sent to another).
+    """
+    dns = Node("dns", "GeoDNS", note="nearest healthy", key="dns")
+    balancers = [
+        Node("lb", f"lb {r}", down=i == down, key=f"lb-{i}") for i, r in enumerate(regions)
+    ]
+    servers = [
+        Node("server", f"web {r}", down=i == down, key=f"web-{i}") for i, r in enumerate(regions)
+    ]
+    dbs = [
+        Node("db", f"db {r}", down=i == down, note="async copy", key=f"db-{i}")
+        for i, r in enumerate(regions)
+    ]
+    edges = [("users", "dns")] + [("dns", b.name) for b in balancers]
+    edges += [(b.name, s.name) for b, s in zip(balancers, servers, strict=True)]
+    edges += [(s.name, d.name) for s, d in zip(servers, dbs, strict=True)]
+    edges += [(a.name, b.name) for a, b in zip(dbs, dbs[1:], strict=False)]
+    return draw(
+        [[Node("user", "users")], [dns], balancers, servers, dbs],
+        "Users go to the nearest healthy region; the regions copy their data to each other",
+        edges=edges,
+        zones=tuple(
+            Zone(f"region {r}", (balancers[i].name, servers[i].name, dbs[i].name))
+            for i, r in enumerate(regions)
+        ),
+    )
+
+
 #: Each step of the course and the function that draws it.
 STEPS: dict[str, Callable[..., Figure]] = {
     "single-server": single_server,
@@ -212,6 +246,7 @@ STEPS: dict[str, Callable[..., Figure]] = {
     "replication": replicated,
     "cache": with_cache,
     "cdn": with_cdn,
+    "multi-datacenter": multi_datacenter,
     "sharding": sharded,
 }
 
