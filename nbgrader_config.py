@@ -34,6 +34,11 @@ c.CourseDirectory.release_directory = "exercises"
 # A cell that runs longer than this is stopped; the rest of the notebook is still graded.
 c.Execute.timeout = 60
 
+# A graded kernel is thrown away once its last cell has answered: kill it rather than ask it to
+# shut down and poll every 0.1 s until it has (0.2 s per notebook, sometimes 2.5 s when it does
+# not answer). Whatever it started dies with it: the sandbox's PID namespace and the reaper see to that.
+c.Execute.shutdown_kernel = "immediate"
+
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 

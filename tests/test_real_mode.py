@@ -433,6 +433,31 @@ def test_the_exercise_cell_says_what_to_do_when_part_2_is_not_written() -> None:
     assert _run_the_exercise_cell({}) == hint  # its cell never run
 
 
+def test_the_exercise_cell_skips_the_lab_only_while_nbgrader_grades(monkeypatch) -> None:
+    """Grading runs the cell in every submission (0.6 s each for a lab that earns no marks):
+    nbgrader's NBGRADER_EXECUTION=autograde skips it; a learner's own run starts the lab."""
+    started = []
+
+    class Spy(Balancer):
+        def __init__(self) -> None:
+            started.append(True)
+            raise NotImplementedError()
+
+        def choose(self, servers):
+            raise NotImplementedError()
+
+    skipped = "real mode is skipped while grading: it earns no marks\n"
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert _run_the_exercise_cell({"HealthAwareBalancer": Spy}) == skipped and not started
+    for learner in ("validate", None):  # nbgrader's validate, and a learner's own kernel
+        if learner is None:
+            monkeypatch.delenv("NBGRADER_EXECUTION")
+        else:
+            monkeypatch.setenv("NBGRADER_EXECUTION", learner)
+        assert _run_the_exercise_cell({"HealthAwareBalancer": Spy}) != skipped
+    assert started == [True, True]
+
+
 def test_the_lab_asks_for_a_balancer_instance_not_its_class() -> None:
     with pytest.raises(
         TypeError, match=r"got the class RoundRobin: pass an instance: RoundRobin\(\)"
