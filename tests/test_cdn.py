@@ -136,6 +136,12 @@ def test_origin_requests_counts_the_misses() -> None:
         (10 * TB + 1, 850.08),
         (100 * TB, 850 + 3_200 + 3_000),  # 10 TB at 0.085, 40 at 0.080, 50 at 0.060: $7,050
         (1_000 * TB, 39_050.0),
+        (
+            1_024 * TB,
+            39_050.0 + 24 * TB * 0.030,
+        ),  # 1 PB = 1,024 TB: AWS's "next 524 TB" after 500 TB
+        (5_120 * TB, 39_770.0 + 4_096 * TB * 0.025),  # "next 4 PB" ends at 5 PB = 5,120 TB
+        (5_120 * TB + 1_000, 39_770.0 + 4_096 * TB * 0.025 + 1_000 * 0.020),
     ],
 )
 def test_tiered_cost_by_hand(gb: float, want: float) -> None:
@@ -157,7 +163,7 @@ def test_tiered_cost_is_continuous_and_rising_across_every_boundary() -> None:
     assert all(b >= a for a, b in zip(costs, costs[1:], strict=False))
 
 
-@pytest.mark.parametrize("bad", [-1, math.nan, "10", None, True])
+@pytest.mark.parametrize("bad", [-1, math.nan, math.inf, "10", None, True])
 def test_cost_refuses_what_is_not_a_volume(bad: object) -> None:
     with pytest.raises(ValueError, match="gb"):
         monthly_cost(bad)  # type: ignore[arg-type]
@@ -166,6 +172,11 @@ def test_cost_refuses_what_is_not_a_volume(bad: object) -> None:
 def test_cost_refuses_a_table_without_a_last_unbounded_tier() -> None:
     with pytest.raises(ValueError, match="inf"):
         monthly_cost(5, [(10, 0.1)])
+
+
+def test_cost_refuses_a_table_of_bare_prices_in_one_line() -> None:
+    with pytest.raises(ValueError, match="pairs"):
+        monthly_cost(5, [0.1])  # type: ignore[list-item]
 
 
 # ---- signed links -----------------------------------------------------------------------------
@@ -215,11 +226,34 @@ def test_tampering_is_caught() -> None:
         "/a.mp4?expires=1&signature=",
         "/a.mp4?signature=abc&expires=1",
         "a.mp4?expires=1&signature=x",
+        "/a?expires=1&signature=é",  # not URL-safe base64: no compare_digest on non-ASCII text
         None,
     ],
 )
 def test_malformed_links(bad: object) -> None:
     assert verify(bad, KEY, NOW) == "malformed"  # type: ignore[arg-type]
+
+
+def test_a_tampered_link_that_also_expired_is_a_bad_signature() -> None:
+    url = sign("/a.mp4", NOW + 60, KEY, now=NOW)
+    assert verify(url.replace("/a.mp4", "/b.mp4"), KEY, NOW + 120) == "bad-signature"
+    moved = url.replace(f"expires={NOW + 60}", f"expires={NOW + 8 * 86400}")
+    assert verify(moved, KEY, NOW) == "bad-signature"
+
+
+@pytest.mark.parametrize("now", ["1800000000", None, math.nan])
+def test_sign_and_verify_refuse_a_now_that_is_not_a_number(now: object) -> None:
+    with pytest.raises(ValueError, match="now"):
+        sign("/a", NOW + 60, KEY, now=now)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="now"):
+        verify(sign("/a", NOW + 60, KEY, now=NOW), KEY, now)  # type: ignore[arg-type]
+
+
+def test_sign_refuses_a_link_that_is_already_signed() -> None:
+    url = sign("/a?quality=hd", NOW + 60, KEY, now=NOW)
+    assert url.startswith("/a?quality=hd&expires=")
+    with pytest.raises(ValueError, match="already a signed link"):
+        sign(url, NOW + 60, KEY, now=NOW)
 
 
 def test_lifetime_is_capped() -> None:

@@ -74,6 +74,13 @@ WRONG = {
     "sign: a link still valid at its expiry second (now > expires)": {
         "sign-answer": _sign("if now >= expires:", "if now > expires:")
     },
+    "verify: expiry checked before the signature": {
+        "sign-answer": _sign(
+            "    if not hmac.compare_digest(signature, expected):",
+            '    if now >= expires:\n        return "expired"\n'
+            "    if not hmac.compare_digest(signature, expected):",
+        )
+    },
     "cost: every GB at the price of the tier the total falls in": {
         "cost-answer": """def monthly_cost(gb, tiers):
     for up_to, price in tiers:

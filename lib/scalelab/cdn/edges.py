@@ -101,6 +101,12 @@ class EdgeCache(Stage):
         return float(self.hits.sum()) / total if total else 0.0
 
 
+#: The chapter's network: the engine's distance model, but a user in an edge's own city is ~5 ms away per
+#: round trip (the access network to a nearby edge: the course's fact sheet, CHAPTERS.md ch. 08 (a)7, "from
+#: a Seoul edge (RTT ~5 ms)"), not the engine's 0.5 ms default, a round trip inside one data centre.
+NETWORK = geo.RttModel(same_place=0.005)
+
+
 def origin_only(origin: str = ORIGIN) -> Topology:
     """Every user fetches from the origin over a new HTTPS connection (3 round trips)."""
     return Topology(
@@ -111,7 +117,8 @@ def origin_only(origin: str = ORIGIN) -> Topology:
                 cpu_time=ORIGIN_TIME,
                 round_trips=geo.NEW_TLS13,
             )
-        ]
+        ],
+        network=NETWORK,
     )
 
 
@@ -136,7 +143,8 @@ def with_edges(edges: Sequence[str], cache: EdgeCache, origin: str = ORIGIN) -> 
                 cpu_time=ORIGIN_TIME,
                 round_trips=geo.REUSED,
             ),
-        ]
+        ],
+        network=NETWORK,
     )
 
 

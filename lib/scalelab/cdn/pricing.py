@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 TB = 1_000  # GB: AWS's price tables count 1 TB = 1,000 GB here (1 TB at $0.085 = $85)
+PB = 1_024 * TB  # AWS's page: "next 524 TB" after 500 TB ends at 1 PB, so 1 PB = 1,024 TB here
 
 #: CloudFront data transfer out to the internet, United States, Mexico, Canada and Europe, per GB
 #: (aws.amazon.com/cloudfront/pricing, as stored in /work/shared/CHAPTERS.md, as of 2026).
@@ -20,8 +21,8 @@ CLOUDFRONT_US_EU: list[tuple[float, float]] = [
     (50 * TB, 0.080),
     (150 * TB, 0.060),
     (500 * TB, 0.040),
-    (1_024 * TB, 0.030),
-    (5_000 * TB, 0.025),
+    (1 * PB, 0.030),  # 1,024 TB
+    (5 * PB, 0.025),  # "next 4 PB": 5,120 TB
     (math.inf, 0.020),
 ]
 
@@ -35,6 +36,8 @@ TABLES = {"CloudFront US/Europe (tiered)": CLOUDFRONT_US_EU, "flat $0.02/GB": FL
 def check_tiers(tiers: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     """The tier table as a list, or ValueError saying what is wrong with it."""
     rows = list(tiers)
+    if not all(isinstance(r, tuple | list) and len(r) == 2 for r in rows):
+        raise ValueError(f"tiers must be a list of (up_to_gb, price_per_gb) pairs, got {rows!r}")
     if not rows or rows[-1][0] != math.inf:
         raise ValueError(f"tiers must end with (math.inf, price), got {rows!r}")
     bounds = [b for b, _ in rows]
@@ -47,8 +50,8 @@ def check_tiers(tiers: Sequence[tuple[float, float]]) -> list[tuple[float, float
 
 def monthly_cost(gb: float, tiers: Sequence[tuple[float, float]] = CLOUDFRONT_US_EU) -> float:
     """Dollars for ``gb`` GB in a month: each GB at the price of the tier it falls in."""
-    if isinstance(gb, bool) or not isinstance(gb, int | float) or not gb >= 0:
-        raise ValueError(f"gb must be a number >= 0, got {gb!r}")
+    if isinstance(gb, bool) or not isinstance(gb, int | float) or not 0 <= gb < math.inf:
+        raise ValueError(f"gb must be a finite number >= 0, got {gb!r}")
     cost, below = 0.0, 0.0
     for up_to, price in check_tiers(tiers):
         if gb <= below:

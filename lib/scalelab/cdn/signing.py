@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import numbers
 import re
 
 #: The longest a link may live, in seconds: 7 days (S3 presigned URLs, ``aws s3 presign --expires-in``).
@@ -35,6 +36,8 @@ OUTCOMES = ("ok", "expired", "bad-signature", "too-long", "malformed")
 _LINK = re.compile(
     r"^(?P<path>/.*)[?&]expires=(?P<expires>[0-9]+)&signature=(?P<sig>[A-Za-z0-9_-]+)$"
 )
+
+_SIGNED = re.compile(r"[?&](expires|signature)=")
 
 
 def _key(key: bytes | str) -> bytes:
@@ -51,13 +54,25 @@ def signature(path: str, expires: int, key: bytes | str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _now(now: float) -> float:
+    if isinstance(now, bool) or not isinstance(now, numbers.Real) or now != now:
+        raise ValueError(f"now must be a number of epoch seconds, got {now!r}")
+    return now
+
+
 def sign(path: str, expires: int, key: bytes | str, now: float) -> str:
     """The link to ``path`` valid until ``expires`` (epoch seconds), signed at ``now``.
 
-    Refuses a link that expires at or before ``now``, or more than :data:`MAX_LIFETIME` after it.
+    Refuses a link that expires at or before ``now``, or more than :data:`MAX_LIFETIME` after it, and a
+    path that already carries ``expires=``/``signature=`` (signing a link twice).
     """
     if not isinstance(path, str) or not path.startswith("/"):
         raise ValueError(f"path must be a string starting with '/', got {path!r}")
+    if _SIGNED.search(path):
+        raise ValueError(
+            f"path is already a signed link (it has expires=/signature=), got {path!r}"
+        )
+    now = _now(now)
     if isinstance(expires, bool) or not isinstance(expires, int):
         raise ValueError(f"expires must be whole epoch seconds (an int), got {expires!r}")
     if expires <= now:
@@ -75,6 +90,7 @@ def verify(url: str, key: bytes | str, now: float) -> str:
 
     The signature is checked first: a tampered link says "bad-signature" even when it has expired too.
     """
+    now = _now(now)
     match = _LINK.match(url) if isinstance(url, str) else None
     if match is None:
         return "malformed"
