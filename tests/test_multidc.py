@@ -247,3 +247,101 @@ def test_panel_draws_every_case() -> None:
     fig = multidc_figure(**(DEFAULTS | {"regions": ("Tokyo",)}))
     assert "not one of the regions" in fig._suptitle.get_text()
     plt.close(fig)
+
+
+def test_fail_back_after_recovery_in_the_engine_and_the_fast_model() -> None:
+    """The region comes back: the DNS knows after another detection, users return over one more TTL."""
+    fail, back, detection, ttl = 40.0, 200.0, 30.0, 60.0
+    users = {"Seoul": 0.5, "Frankfurt": 0.5}
+    fast = outage(
+        users,
+        ["Seoul", "Frankfurt"],
+        Nearest(),
+        "Seoul",
+        fail,
+        detection,
+        ttl,
+        rate=40,
+        duration=400,
+        n_users=300,
+        recover_at=back,
+        rng=np.random.default_rng(3),
+    )
+    seoul = fast.place == 0
+    away = (fast.time > fail + detection + ttl) & (fast.time < back + detection)
+    home = fast.time >= back + detection + ttl
+    moving = (fast.time >= back + detection) & (fast.time < back + detection + ttl)
+    assert np.all(fast.dc[seoul & away] == 1) and np.all(fast.dc[seoul & home] == 0)
+    assert 0 < np.mean(fast.dc[seoul & moving] == 0) < 1  # users move back one by one
+    assert np.all(fast.ok[fast.time >= back])  # a back region answers the users still cached on it
+    assert fast.p50_ms("Seoul") < 30  # back home: a few ms
+    rng = np.random.default_rng(1)
+    w = with_sessions(with_places(poisson(40, 400, 0.005, rng), users, rng), 300, rng)
+    run = Topology(
+        [
+            Tier(
+                "dc",
+                datacenters(["Seoul", "Frankfurt"]),
+                CachedDns(Nearest(), ttl, {0: fail + detection}, {0: back + detection}),
+            )
+        ],
+        outages={"dc": [Outage(0, fail, back)]},
+    ).run(w, rng=np.random.default_rng(2))
+    mine = w.place == 0
+    assert np.all(
+        run.node[0][mine & (w.arrival > fail + detection + ttl) & (w.arrival < back)] == 1
+    )
+    assert np.all(run.node[0][mine & (w.arrival >= back + detection + ttl)] == 0)
+    assert np.all(run.ok[w.arrival >= back])
+    with pytest.raises(ValueError, match="after"):
+        CachedDns(Nearest(), ttl, {0: 100.0}, {0: 50.0})
+    with pytest.raises(ValueError, match="recover_at"):
+        outage(
+            users, ["Seoul"], Nearest(), "Seoul", 60, recover_at=30, rng=np.random.default_rng(1)
+        )
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: outage(USERS2, ["Seoul", "Tokyo"], Nearest(), ttl=-60, rng=RNG()), "ttl"),
+        (
+            lambda: outage(USERS2, ["Seoul", "Tokyo"], Nearest(), detection=-5, rng=RNG()),
+            "detection",
+        ),
+        (lambda: outage({}, ["Seoul"], Nearest(), rng=RNG()), "users"),
+        (
+            lambda: outage(USERS2, ["Seoul", "Tokyo"], Nearest(), failed="Frankfurt", rng=RNG()),
+            "'Frankfurt' is not among the regions",
+        ),
+        (
+            lambda: outage(USERS2, ["Seoul", "Tokyo"], Failover(["Frankfurt"]), rng=RNG()),
+            "Failover order names",
+        ),
+        (lambda: outage(USERS2, ["Seoul", "Tokyo"], Weighted([1]), rng=RNG()), "one weight per"),
+        (lambda: failover_seconds(float("nan"), 3, 60), "interval"),
+        (lambda: failover_seconds(30, 3, float("inf")), "ttl"),
+        (lambda: failover_seconds(30, 2.5, 60), "threshold"),
+        (lambda: failover_seconds("30", 3, 60), "interval must be a number"),
+        (lambda: resolved_at(10.0, 0.0, -60), "ttl"),
+        (lambda: resolved_at(10.0, 60.0, 60), "phase"),
+        (lambda: CachedDns(Nearest(), -1, {}), "ttl"),
+    ],
+)
+def test_edge_inputs_get_one_clear_error(call, match: str) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_p50_of_a_place_without_users_says_so_and_resolution_goes_before_zero() -> None:
+    run = outage(USERS2, ["Seoul", "Tokyo"], Nearest(), rng=RNG())
+    with pytest.raises(ValueError, match="no users at Tokyo"):
+        run.p50_ms("Tokyo")
+    assert float(resolved_at(5.0, 20.0, 60)) == -40.0  # asks at 20 + k·60 for every whole k
+
+
+USERS2 = {"Seoul": 1.0}
+
+
+def RNG() -> np.random.Generator:  # noqa: N802
+    return np.random.default_rng(1)

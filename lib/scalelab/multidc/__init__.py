@@ -9,7 +9,7 @@ failure costs.
 """
 
 from scalelab.multidc.dns import CachedDns, failover_seconds, resolved_at
-from scalelab.multidc.failover import Outcome, outage
+from scalelab.multidc.failover import USER_NETWORK, Outcome, outage
 from scalelab.multidc.replication import sync_commit_penalty, writes_lost
 from scalelab.multidc.routing import (
     POLICIES,
@@ -36,6 +36,7 @@ __all__ = [
     "resolved_at",
     "writes_lost",
     "sync_commit_penalty",
+    "USER_NETWORK",
     "Outcome",
     "outage",
 ]

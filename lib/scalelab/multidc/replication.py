@@ -1,12 +1,12 @@
 """Replication between regions: what a failover loses.
 
 Synchronous replication waits for the other region before each commit (at least one round trip: Seoul–Tokyo
-~31 ms, Seoul–N. Virginia ~178 ms, CHAPTERS.md 09 (a) 5) and loses nothing. Asynchronous replication
-commits at once and ships the write ``lag`` seconds later: when the primary region dies, the writes it
-committed in the last ``lag`` seconds, ``(fail − lag, fail]``, never reached the other region. That
-window is the RPO (how much data may be lost); the failover time is the RTO (how long until it serves
-again). The engine keeps replication within one region (a replicated tier refuses placed servers), so
-the cross-region loss is counted here.
+~31 ms, Seoul–N. Virginia ~178 ms measured in 2017, CHAPTERS.md 09 (a) 4; the model says 34 and 191 ms) and
+loses nothing. Asynchronous replication commits at once and ships the write ``lag`` seconds later: when the
+primary region dies, the writes it committed in the last ``lag`` seconds, ``(fail − lag, fail]``, never
+reached the other region. That window is the RPO (how much data may be lost); the failover time is the RTO
+(how long until it serves again). The engine keeps replication within one region (a replicated tier refuses
+placed servers), so the cross-region loss is counted here.
 """
 
 from __future__ import annotations

@@ -89,6 +89,11 @@ class Weighted(Policy):
         self.weights = None if weights is None else [float(x) for x in weights]
 
     def shares(self, place, servers):  # noqa: ANN001, ANN201
+        if self.weights and len(self.weights) != len(servers):
+            raise ValueError(
+                f"Weighted needs one weight per data centre: {len(self.weights)} weights, "
+                f"{len(servers)} data centres"
+            )
         w = np.array(
             [
                 (self.weights[s.index] if self.weights else s.weight) if s.healthy else 0.0
@@ -108,6 +113,9 @@ class Failover(Policy):
         p = np.zeros(len(servers))
         names = [s.place.name if s.place else s.name for s in servers]
         order = self.order or names
+        missing = [name for name in order if name not in names]
+        if missing:
+            raise ValueError(f"Failover order names {missing}, not among the data centres {names}")
         for name in order:
             if name in names and servers[names.index(name)].healthy:
                 p[names.index(name)] = 1.0
