@@ -1,5 +1,7 @@
 """Mutation testing: the hidden tests of every exercise must fail on ≥ 95 % of the wrong answers made
-by mutating its reference solution (tests/mutation.py says how). ``make mutation`` prints the table."""
+by mutating its reference solution (tests/mutation.py says how). ``make mutation`` runs the analyses
+(marked ``mutation``: several minutes for all exercises, so ``make test`` leaves them out) and prints the
+table; the mutator's own tests below run in ``make test``."""
 
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ def test_every_exercise_is_analysed() -> None:
     assert set(EQUIVALENT) <= set(EXERCISES), "equivalents listed for an unknown exercise"
 
 
+@pytest.mark.mutation
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_reference_passes_every_test_cell(exercise: str, report: Reports) -> None:
     """Unmutated, the notebook passes all its tests in this harness; otherwise every mutant would
@@ -62,6 +65,7 @@ def test_reference_passes_every_test_cell(exercise: str, report: Reports) -> Non
     assert all(r.hidden.values()), f"{exercise}: a question without hidden tests: {r.hidden}"
 
 
+@pytest.mark.mutation
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_hidden_tests_kill_mutants(exercise: str, report: Reports) -> None:
     r = report(exercise)
@@ -75,6 +79,7 @@ def test_hidden_tests_kill_mutants(exercise: str, report: Reports) -> None:
     )
 
 
+@pytest.mark.mutation
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_listed_equivalents_exist_and_survive(exercise: str, report: Reports) -> None:
     r = report(exercise)
@@ -85,6 +90,7 @@ def test_listed_equivalents_exist_and_survive(exercise: str, report: Reports) ->
         assert not r.killed(ids[mutant_id]), f"{mutant_id!r} is listed as equivalent but killed"
 
 
+@pytest.mark.mutation
 def test_weakened_hidden_tests_score_below_threshold(tmp_path: Path, report: Reports) -> None:
     """The tester can fail: hidden cells replaced by copies of their question's visible cells."""
     scores = {}
