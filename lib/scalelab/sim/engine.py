@@ -324,24 +324,57 @@ def _event_loop(
     batch: _Batch | None = None,
 ) -> None:
     """One request at a time, with each server's load visible to the balancer."""
-    n, b = len(views), 0
-    sees_request = batch is not None and _overrides_route(balancer)
+    decide = _Decider(balancer, views, queues, belief, batch)
     for k, (t, demand) in enumerate(
         zip(workload.arrival.tolist(), workload.demand.tolist(), strict=True)
     ):
-        while b < len(belief) and belief[b][0] <= t:
-            views[belief[b][1]].healthy = belief[b][2]
-            b += 1
-        for view, queue in zip(views, queues, strict=True):
-            view._active = queue.in_system(t)
-        pick = balancer.route(batch.view(k), views) if sees_request else balancer.choose(views)
+        pick = decide(k, t)
         if pick is None:
             chosen[k], status[k] = -1, NO_SERVER
             continue
-        if pick.__class__ is not int or not 0 <= pick < n:  # the slow, explaining check
-            pick = int(_from_answers([pick], n, "route()" if sees_request else "choose()")[0])
         chosen[k] = pick
         status[k], start[k], departure[k] = queues[pick].admit(t, demand)
+
+
+class _Decider:
+    """One routing decision of the request-at-a-time loops: the health the checks believe at ``t``,
+    each station's load at ``t``, then the router's answer (``route`` if it sees the request, else
+    ``choose``), checked. Shared by ``_event_loop`` and ``_event_loop_geo``."""
+
+    def __init__(
+        self,
+        balancer: Balancer,
+        views: list[ServerView],
+        queues: list[_Queue],
+        belief: list[tuple[float, int, bool]],
+        batch: _Batch | None,
+    ) -> None:
+        self.balancer, self.views, self.queues, self.belief, self.batch = (
+            balancer,
+            views,
+            queues,
+            belief,
+            batch,
+        )
+        self.sees_request = batch is not None and _overrides_route(balancer)
+        self.b = 0
+
+    def __call__(self, k: int, t: float) -> int | None:
+        views, belief, n = self.views, self.belief, len(self.views)
+        while self.b < len(belief) and belief[self.b][0] <= t:
+            views[belief[self.b][1]].healthy = belief[self.b][2]
+            self.b += 1
+        for view, queue in zip(views, self.queues, strict=True):
+            view._active = queue.in_system(t)
+        if self.sees_request:
+            pick = self.balancer.route(self.batch.view(k), views)  # type: ignore[union-attr]
+        else:
+            pick = self.balancer.choose(views)
+        if pick is None:
+            return None
+        if pick.__class__ is not int or not 0 <= pick < n:  # the slow, explaining check
+            pick = int(_from_answers([pick], n, "route()" if self.sees_request else "choose()")[0])
+        return pick
 
 
 def _event_loop_geo(
@@ -366,8 +399,7 @@ def _event_loop_geo(
     queued, so the loads the router sees are those of requests that have reached their stations
     (a request on the wire is not counted yet).
     """
-    n, b = len(views), 0
-    sees_request = batch is not None and _overrides_route(balancer)
+    decide = _Decider(balancer, views, queues, belief, batch)
     wire: list[
         tuple[float, int, int, float]
     ] = []  # (arrival at the station, request, station, work)
@@ -381,17 +413,10 @@ def _event_loop_geo(
         zip(workload.arrival.tolist(), workload.demand.tolist(), strict=True)
     ):
         land(t)
-        while b < len(belief) and belief[b][0] <= t:
-            views[belief[b][1]].healthy = belief[b][2]
-            b += 1
-        for view, queue in zip(views, queues, strict=True):
-            view._active = queue.in_system(t)
-        pick = balancer.route(batch.view(k), views) if sees_request else balancer.choose(views)
+        pick = decide(k, t)
         if pick is None:
             chosen[k], status[k] = -1, NO_SERVER
             continue
-        if pick.__class__ is not int or not 0 <= pick < n:  # the slow, explaining check
-            pick = int(_from_answers([pick], n, "route()" if sees_request else "choose()")[0])
         chosen[k] = pick
         at[k] = t + hop.forward_one(k, pick)
         heapq.heappush(wire, (at[k], k, pick, demand))
