@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,31 @@ def _nbgrader_home(home: Path, text: str) -> Path:
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(text, encoding="utf-8")
     return config
+
+
+# -- finding 1: CourseDirectory.root in ~/.jupyter (nbgrader's documented hub setup) -----------------
+
+
+def test_autograde_grades_its_scratch_copy_when_the_home_config_names_the_course(
+    course: Path, plain_home: Path
+) -> None:
+    _nbgrader_home(plain_home, f'c = get_config()\nc.CourseDirectory.root = "{course}"\n')
+    _submit(course, "park")
+    [park] = Classroom(course, contain=False).autograde(NAME, progress=None)
+    assert park.summary() == "6/6 autograded · 2 points to grade by hand", park.note
+    assert (course / "autograded" / "park" / NAME / f"{NAME}.ipynb").is_file()
+
+
+def test_scalelab_grade_grades_its_scratch_copy_when_the_home_config_names_a_course(
+    template: Path, plain_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _nbgrader_home(plain_home, f'c = get_config()\nc.CourseDirectory.root = "{template}"\n')
+    mine = _submit(template, "me").rename(tmp_path / f"{NAME}.ipynb")
+    shutil.rmtree(template / "submitted" / "me")
+    assert cli.main(["grade", str(mine)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^total +6/6$", out, re.M), out
+    assert not (template / "autograded").exists()
 
 
 # -- finding 2 (the formgrader) and hub-config instructor ----------------------------------------------
