@@ -8,7 +8,8 @@ reads or writes the real ~/.jupyter or /etc/jupyter. The end-to-end hub test is 
 
 from __future__ import annotations
 
-import csv
+import contextlib
+import io
 import json
 import os
 import re
@@ -22,7 +23,7 @@ from submissions import reference_answers, write_submission
 
 from scalelab.teach import cli
 from scalelab.teach.classroom import Classroom
-from scalelab.teach.grading import ROOT
+from scalelab.teach.grading import ROOT, nbgrader_path
 
 NAME = "01-single-server"  # 6 autograded points and a written answer (target-answer) worth 2
 STUDENTS = ["park", "kim", "lee", "nobody", "daemon"]  # nobody and daemon are accounts here, too
@@ -48,17 +49,21 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions" / NAME, course / "solutions" / NAME)
-    roster = course / "roster.csv"
-    with roster.open("w", newline="") as f:
-        csv.writer(f).writerows([["id"], *[[s] for s in STUDENTS]])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(course.parent))  # no ~/.jupyter there
-        mp.delenv("JUPYTER_CONFIG_DIR", raising=False)
-        mp.setenv("JUPYTER_CONFIG_PATH", str(course.parent / "none"))
+        _isolate(mp, course.parent)
         room = Classroom(course, contain=False)
-        room.import_roster(roster)
+        with room.gradebook() as gb:  # the roster (teach roster runs nbgrader for it: seconds)
+            for student in STUDENTS:
+                gb.update_or_create_student(student)
         room.nbgrader("generate_assignment", NAME, "--force")
     return course
+
+
+def _isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
+    mp.setenv("HOME", str(home))  # no ~/.jupyter there
+    mp.delenv("JUPYTER_CONFIG_DIR", raising=False)
+    mp.setenv("JUPYTER_CONFIG_PATH", str(home / "no-system-config"))
+    mp.setenv("PATH", nbgrader_path(os.environ.get("PATH", "")))  # alembic, for a new gradebook
 
 
 @pytest.fixture
@@ -290,3 +295,88 @@ def test_the_path_block_goes_to_bash_profile_when_there_is_one_and_keeps_the_use
     profile.write_bytes(moved + b"\nexport AFTER=1\n")
     assert cli.main(argv) == 0
     assert profile.read_bytes() == written + b"\nexport AFTER=1\n"
+
+
+# -- finding 3: release through the exchange the configuration names -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def released(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """``teach release`` without an exchange, then with one configured by ``hub-config system`` in a
+    folder of JUPYTER_CONFIG_PATH (as /etc/jupyter on a hub): what it printed each time."""
+    base = tmp_path_factory.mktemp("exchange")
+    course = Path(shutil.copytree(template, base / "course"))
+    etc, exchange = base / "etc-jupyter", base / "exchange"
+    printed = []
+    with pytest.MonkeyPatch.context() as mp:
+        _isolate(mp, base)
+        for configure in (False, True):
+            if configure:
+                argv = ["hub-config", "system", "--dir", str(etc), "--exchange", str(exchange)]
+                assert cli.main(_teach(course, *argv)) == 0
+                mp.setenv("JUPYTER_CONFIG_PATH", str(etc))
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                assert cli.main(_teach(course, "release", NAME)) == 0
+            printed.append(out.getvalue().splitlines()[-1])
+    return {"course": course, "etc": etc, "exchange": exchange, "printed": printed}
+
+
+def test_release_goes_through_the_exchange_the_configuration_names(released: dict) -> None:
+    without, configured = released["printed"]
+    assert without == (
+        f"released {NAME} into exercises/ only: no exchange is configured (give --exchange DIR, "
+        "or set Exchange.root, e.g. with: scalelab teach hub-config system)"
+    )
+    exchange = released["exchange"]
+    assert configured == f"released {NAME} to the exchange {exchange}"
+    assert (exchange / "scalelab" / "outbound" / NAME / f"{NAME}.ipynb").is_file()
+
+
+# -- finding 5: a submission made under another student's id -------------------------------------------
+
+
+def _chown(folder: Path, account: str) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, shutil._get_uid(account), -1)  # noqa: SLF001
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="needs root: chown makes the accounts nobody and daemon stand for two students",
+)
+def test_collect_names_a_submission_made_by_another_account_than_the_id_it_claims(
+    released: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    course, exchange = released["course"], released["exchange"]
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(released["etc"]))
+    submits = []
+    for student in ("nobody", "daemon"):  # real submissions, both made by this (root) account
+        work = tmp_path / "students" / student
+        shutil.copytree(course / "exercises" / NAME, work / NAME)
+        argv = [str(BIN / "nbgrader"), "submit", NAME, f"--student={student}"]
+        submits.append(subprocess.Popen(argv, cwd=work, stderr=subprocess.PIPE, text=True))
+    for submit in submits:
+        assert submit.wait(timeout=60) == 0, submit.stderr.read()
+    inbound = {p.name.split("+")[0]: p for p in (exchange / "scalelab" / "inbound").iterdir()}
+
+    # a hub that runs everyone under one account (root here): who submitted cannot be checked
+    assert cli.main(_teach(course, "collect", NAME)) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"note: every submission of {NAME} was made by the account root, which is no student's "
+        "(a hub that runs everyone under one account?): who submitted cannot be checked here"
+    ) in out
+    assert "'s submission of" not in out
+    assert f"2 submissions of {NAME} in submitted/" in out
+
+    room = Classroom(course, contain=False)
+    _chown(inbound["nobody"], "nobody")  # each student's own account: nothing to report
+    _chown(inbound["daemon"], "daemon")
+    assert room.submitters(NAME) == []
+
+    _chown(inbound["daemon"], "nobody")  # nobody submitted as daemon
+    assert room.submitters(NAME) == [
+        f"warning: daemon's submission of {NAME} was made by the account nobody "
+        f"({inbound['daemon'].name} in the exchange): check with both before grading it"
+    ]

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -143,6 +144,7 @@ class Classroom:
                 f"{self.root} is not a course folder: it has no nbgrader_config.py"
             )
         self.exchange = exchange
+        self._settings: dict | None = None
         self.timeout = timeout
         self.student_timeout = student_timeout
         problem = sandbox_problem()
@@ -211,15 +213,97 @@ class Classroom:
         self.nbgrader("db", "student", "import", str(Path(roster).resolve()))
         return len(rows)
 
-    def release(self, name: str) -> None:
-        """Record the exercise in the gradebook, write its student version, and put it in the exchange."""
-        self.nbgrader("generate_assignment", name, "--force")
-        if self.exchange is not None:
-            self.nbgrader("release_assignment", name, "--force")
+    def settings(self) -> dict:
+        """What nbgrader's own configuration loading finds for this course (every file nbgrader
+        reads when it runs in the course folder: JUPYTER_CONFIG_PATH, ~/.jupyter, the system folders,
+        the course's own): ``exchange`` (a configured ``Exchange.root``, else None),
+        ``default_exchange`` (nbgrader's default) and ``course_id``. Asked once, in a subprocess."""
+        if self._settings is None:
+            done = subprocess.run(
+                [sys.executable, "-c", _SETTINGS],
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            found = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            if done.returncode != 0 or not found:
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise ClassroomError(f"cannot read the course's nbgrader configuration: {last}")
+            self._settings = json.loads(found[-1])
+        return self._settings
 
-    def collect(self, name: str) -> None:
-        """Copy submissions from the exchange into ``submitted/``."""
+    def exchange_root(self) -> Path | None:
+        """The exchange: the one given, else the ``Exchange.root`` nbgrader's configuration sets."""
+        if self.exchange is not None:
+            return Path(self.exchange)
+        configured = self.settings()["exchange"]
+        return Path(configured) if configured else None
+
+    def release(self, name: str) -> Path | None:
+        """Record the exercise in the gradebook, write its student version, and put it in the
+        exchange (given, or configured as ``Exchange.root``). Returns the exchange, or None when
+        there is none (the student version is then only in ``exercises/``)."""
+        self.nbgrader("generate_assignment", name, "--force")
+        exchange = self.exchange_root()
+        if exchange is not None:
+            self.nbgrader("release_assignment", name, "--force")
+        return exchange
+
+    def collect(self, name: str) -> list[str]:
+        """Copy submissions from the exchange into ``submitted/``; return what :meth:`submitters`
+        says about who made them."""
         self.nbgrader("collect", name, "--update")
+        return self.submitters(name)
+
+    def submitters(self, name: str) -> list[str]:
+        """Submissions of ``name`` in the exchange made by another account than the student id they
+        claim, one line each; or one line when every submission was made by one account that is no
+        student's (a hub that runs everyone under one account), where this cannot be checked.
+
+        nbgrader files a submission under the id the student gives (``submit --student=…``) and
+        only logs "cheating attempt?" when the folder's owner differs; on a hub (The Littlest
+        JupyterHub) student ids are the accounts' names, and the exchange's folders keep their owners.
+        """
+        import pwd
+
+        exchange = self.exchange_root() or Path(self.settings()["default_exchange"])
+        inbound = exchange / self.settings()["course_id"] / "inbound"
+        folders = sorted(p for p in inbound.glob(f"*+{name}+*") if p.is_dir())
+
+        def account(uid: int) -> str:
+            try:
+                return pwd.getpwuid(uid).pw_name
+            except KeyError:
+                return f"uid {uid}"
+
+        made: dict[Path, tuple[str, set[str]]] = {}
+        for folder in folders:
+            claimed = folder.name.rsplit("+", 3)[0]
+            owners = {account(p.stat().st_uid) for p in [folder, *folder.rglob("*")]}
+            made[folder] = (claimed, owners)
+        if not made:
+            return []
+        everyone = set().union(*(owners for _, owners in made.values()))
+        with self.gradebook() as gb:
+            students = {s.id for s in gb.students} | {claimed for claimed, _ in made.values()}
+        if len(everyone) == 1 and not everyone & students:
+            [shared] = everyone
+            return [
+                f"note: every submission of {name} was made by the account {shared}, which is no "
+                "student's (a hub that runs everyone under one account?): who submitted cannot "
+                "be checked here"
+            ]
+        lines = []
+        for folder, (claimed, owners) in made.items():
+            others = sorted(owners - {claimed})
+            if others:
+                lines.append(
+                    f"warning: {claimed}'s submission of {name} was made by the account "
+                    f"{' and '.join(others)} ({folder.name} in the exchange): check with both "
+                    "before grading it"
+                )
+        return lines
 
     def zip_collect(self, name: str, downloads: Iterable[Path]) -> Collected:
         """Take an LMS download (a zip, or files named ``…_<student>_attempt_<time>_<file>``) into
@@ -490,6 +574,24 @@ class Classroom:
         """Write every student's grades to a CSV file."""
         self.nbgrader("export", f"--to={Path(path).resolve()}")
         return Path(path)
+
+
+# Asks nbgrader's configuration loading, run in the course folder, what it finds.
+_SETTINGS = """
+import json
+from nbgrader.apps.baseapp import NbGrader
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.default.exchange import Exchange
+
+app = NbGrader()
+app.load_config_file()
+config = app.config
+print(json.dumps({
+    "exchange": str(config.Exchange.root) if "root" in config.Exchange else None,
+    "default_exchange": Exchange(config=config).root,
+    "course_id": CourseDirectory(config=config).course_id,
+}))
+"""
 
 
 def _kernel_did_not_start(log: str) -> bool:

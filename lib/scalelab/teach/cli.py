@@ -203,10 +203,18 @@ def teach(args: argparse.Namespace) -> int:
         if args.step == "roster":
             print(_count(range(room.import_roster(args.csv)), "student") + " in the gradebook")
         elif args.step == "release":
-            room.release(args.name)
-            print(f"released {args.name}")
+            exchange = room.release(args.name)
+            if exchange is None:
+                print(
+                    f"released {args.name} into exercises/ only: no exchange is configured (give "
+                    "--exchange DIR, or set Exchange.root, e.g. with: scalelab teach hub-config "
+                    "system)"
+                )
+            else:
+                print(f"released {args.name} to the exchange {exchange}")
         elif args.step == "collect":
-            room.collect(args.name)
+            for line in room.collect(args.name):
+                print(line)
             print(
                 _count(room.submissions(args.name), "submission") + f" of {args.name} in submitted/"
             )
