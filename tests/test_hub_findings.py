@@ -380,3 +380,63 @@ def test_collect_names_a_submission_made_by_another_account_than_the_id_it_claim
         f"warning: daemon's submission of {NAME} was made by the account nobody "
         f"({inbound['daemon'].name} in the exchange): check with both before grading it"
     ]
+
+
+# -- finding 4: the formgrader's "needs manual grade" after teach mark ---------------------------------
+
+
+def _formgrader_flags(course: Path, student: str) -> list[str]:
+    """The cells the formgrader flags as needing a manual grade in ``student``'s submission, after
+    checking that its flag for the submission says the same: /formgrader/api/submissions/<name>
+    (Gradebook.submission_dicts), /formgrader/api/submitted_notebooks/<name>/<name>
+    (notebook_submission_dicts) and /formgrader/api/grades?submission_id=… (each grade), from a
+    fresh gradebook as nbgrader's API opens one per request."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        [submission] = [d for d in gb.submission_dicts(NAME) if d["student"] == student]
+        [notebook] = [
+            d for d in gb.notebook_submission_dicts(NAME, NAME) if d["student"] == student
+        ]
+        grades = gb.find_submission_notebook(NAME, NAME, student).grades
+        flagged = sorted(g.name for g in grades if g.needs_manual_grade)
+    assert bool(submission["needs_manual_grade"]) == bool(notebook["needs_manual_grade"])
+    assert bool(submission["needs_manual_grade"]) == bool(flagged)
+    return flagged
+
+
+def _written(course: Path, student: str, text: str, delete: str = "") -> None:
+    """A submission with the reference answers, ``text`` as the written answer, and the cell
+    ``delete`` taken out."""
+    released = json.loads((course / "exercises" / NAME / f"{NAME}.ipynb").read_text())
+    answers = reference_answers(NAME)
+    cells = []
+    for cell in released["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id == delete:
+            continue
+        cell["source"] = (
+            text if grade_id == "target-answer" else answers.get(grade_id, cell["source"])
+        )
+        cells.append(cell)
+    notebook = course / "submitted" / student / NAME / f"{NAME}.ipynb"
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    notebook.write_text(json.dumps({**released, "cells": cells}), encoding="utf-8")
+
+
+def test_a_fully_hand_marked_submission_is_not_flagged_by_the_formgrader_even_after_a_regrade(
+    course: Path,
+) -> None:
+    # lee wrote an answer to grade by hand, and deleted a test cell
+    _written(course, "lee", "About 100 servers, each at 70 % of its capacity.", "capacity-visible")
+    room = Classroom(course, contain=False)
+    [lee] = room.autograde(NAME, progress=None)
+    assert "capacity-visible was deleted: its points are lost" in lee.note
+    assert _formgrader_flags(course, "lee") == ["target-answer"]
+
+    room.mark(NAME, "lee", "target-answer", 1.5)
+    assert _formgrader_flags(course, "lee") == []
+
+    room.autograde(NAME, progress=None)  # the same submission graded again (a late one came in)
+    assert _formgrader_flags(course, "lee") == []
+    assert room.outcome(NAME, "lee").summary() == "4/6 autograded · by hand 1.5/2"

@@ -32,6 +32,7 @@ from scalelab.teach.grading import (
     ROOT,
     cell_timeout,
     failure_reason,
+    graded_cells,
     not_a_notebook,
     run_nbgrader,
     student_limit,
@@ -412,6 +413,7 @@ class Classroom:
             return self._ungraded(
                 name, student, best, f"{name}.ipynb is not a valid notebook: {problem}"
             )
+        marked = self._hand_marks(name, student)
         with tempfile.TemporaryDirectory(prefix="scalelab-grade-") as scratch:
             work = Path(scratch)
             shutil.copy(self.root / "nbgrader_config.py", work)
@@ -441,6 +443,7 @@ class Classroom:
             target = self.root / "autograded" / student / name
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(graded, target)
+        self._settle(name, student, marked)
         notes = edits(self.root / "exercises" / name / f"{name}.ipynb", notebook)
         notes += incidents(self.root / "autograded" / student / name / f"{name}.ipynb")
         return self.outcome(name, student, "; ".join(notes))
@@ -473,6 +476,70 @@ class Classroom:
                         hand += g.score
                         review += g.max_score if g.needs_manual_grade else 0
         return Outcome(student, auto, auto_max, note, hand, hand_max, waiting, review)
+
+    def _answers(self, name: str, student: str) -> dict[str, str] | None:
+        """The answers (solution cells, by grade id) of a student's autograded notebook, if any."""
+        notebook = self.root / "autograded" / student / name / f"{name}.ipynb"
+        if not notebook.is_file():
+            return None
+        cells = graded_cells(notebook)
+        return {
+            k: c["source"] for k, c in cells.items() if c["metadata"]["nbgrader"].get("solution")
+        }
+
+    def _hand_marks(self, name: str, student: str) -> dict[str, tuple]:
+        """Before a regrade: the settled hand marks of a graded submission (a teacher's score, no
+        longer flagged), each with its autograded score and the answers it was given for."""
+        from nbgrader.api import MissingEntry
+
+        answers = self._answers(name, student)
+        if answers is None:
+            return {}
+        with self.gradebook() as gb:
+            try:
+                notebook = gb.find_submission_notebook(name, name, student)
+            except MissingEntry:
+                return {}
+            return {
+                g.name: (g.auto_score, answers)
+                for g in notebook.grades
+                if g.manual_score is not None and not g.needs_manual_grade
+            }
+
+    def _settle(self, name: str, student: str, marked: dict[str, tuple]) -> None:
+        """After grading, what the formgrader would flag for no reason (nbgrader's
+        ``needs_manual_grade``) is settled:
+
+        - a hand mark given before this regrade, when the answers and the autograded score are
+          what they were: nbgrader flags every hand-marked cell of a regraded submission for review
+          (the answer may be new), and ``teach autograde`` regrades every submission each time;
+        - a test cell the student deleted: nbgrader leaves it unscored and flagged, while it counts 0
+          and the grading note says its points are lost (a teacher can still give points with
+          ``teach mark``).
+        """
+        from nbgrader.api import MissingEntry
+
+        answers = self._answers(name, student)
+        present = graded_cells(self.root / "autograded" / student / name / f"{name}.ipynb")
+        with self.gradebook() as gb:
+            try:
+                notebook = gb.find_submission_notebook(name, name, student)
+            except MissingEntry:
+                return
+            for g in notebook.grades:
+                if not g.needs_manual_grade:
+                    continue
+                if g.name in marked and marked[g.name] == (g.auto_score, answers):
+                    g.needs_manual_grade = False
+                elif (
+                    g.cell.cell_type == "code"
+                    and g.name not in present
+                    and g.auto_score is None
+                    and g.manual_score is None
+                ):
+                    g.auto_score = 0.0
+                    g.needs_manual_grade = False
+            gb.db.commit()
 
     def _kernel_environment(self, work: Path) -> dict[str, str]:
         """Make nbgrader start this student's kernel inside a sandbox that sees only ``work``."""
