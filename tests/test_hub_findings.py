@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -212,6 +213,19 @@ def test_hub_config_never_overwrites_a_file_it_did_not_write_and_keeps_a_backup_
     assert (config.parent / "nbgrader_config.py.bak1").read_bytes() == edited
 
 
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root: run for another's home"
+)
+def test_hub_config_run_by_root_for_an_instructor_gives_the_instructor_what_it_makes(
+    template: Path, plain_home: Path
+) -> None:
+    nobody = pwd.getpwnam("nobody").pw_uid
+    os.chown(plain_home, nobody, -1)
+    assert cli.main(_teach(template, "hub-config", "instructor", "--home", str(plain_home))) == 0
+    made = [plain_home / ".jupyter", plain_home / ".jupyter" / "nbgrader_config.py"]
+    assert [p.stat().st_uid for p in [*made, plain_home / ".profile"]] == [nobody] * 3
+
+
 def test_hub_config_refuses_bad_input_in_one_line(
     template: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -338,7 +352,7 @@ def test_release_goes_through_the_exchange_the_configuration_names(released: dic
 
 def _chown(folder: Path, account: str) -> None:
     for path in [folder, *folder.rglob("*")]:
-        os.chown(path, shutil._get_uid(account), -1)  # noqa: SLF001
+        os.chown(path, pwd.getpwnam(account).pw_uid, -1)
 
 
 @pytest.mark.skipif(

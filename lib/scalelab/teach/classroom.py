@@ -279,10 +279,13 @@ class Classroom:
                 return f"uid {uid}"
 
         made: dict[Path, tuple[str, set[str]]] = {}
-        for folder in folders:
-            claimed = folder.name.rsplit("+", 3)[0]
-            owners = {account(p.stat().st_uid) for p in [folder, *folder.rglob("*")]}
-            made[folder] = (claimed, owners)
+        try:
+            for folder in folders:
+                claimed = folder.name.rsplit("+", 3)[0]
+                owners = {account(p.stat().st_uid) for p in [folder, *folder.rglob("*")]}
+                made[folder] = (claimed, owners)
+        except OSError as e:
+            return [f"note: cannot check who made the submissions of {name}: {e}"]
         if not made:
             return []
         everyone = set().union(*(owners for _, owners in made.values()))
