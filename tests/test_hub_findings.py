@@ -161,7 +161,10 @@ def test_the_formgrader_keeps_the_courses_folders_and_guards_after_hub_config_in
     assert (after["source"], after["release"]) == ("solutions", "exercises")
     assert "ResilientExecute" in after["autograde"] and "HoldTampering" in after["autograde"]
     config = plain_home / ".jupyter" / "nbgrader_config.py"
-    assert f"wrote {config}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"wrote {config}" in out
+    # nbgrader's formgrader refuses a course outside its server's root folder: said, not fixed
+    assert f"note: the course {template} is not inside {plain_home}: the formgrader works" in out
 
 
 def test_hub_config_instructor_writes_nothing_new_on_a_second_run(
@@ -454,3 +457,11 @@ def test_a_fully_hand_marked_submission_is_not_flagged_by_the_formgrader_even_af
     room.autograde(NAME, progress=None)  # the same submission graded again (a late one came in)
     assert _formgrader_flags(course, "lee") == []
     assert room.outcome(NAME, "lee").summary() == "4/6 autograded · by hand 1.5/2"
+
+
+def test_hub_config_instructor_says_nothing_of_a_course_inside_the_home(
+    template: Path, plain_home: Path, capsys: pytest.CaptureFixture
+) -> None:
+    inside = Path(shutil.copytree(template, plain_home / "scalelab"))
+    assert cli.main(_teach(inside, "hub-config", "instructor", "--home", str(plain_home))) == 0
+    assert "note:" not in capsys.readouterr().out
