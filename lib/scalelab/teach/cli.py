@@ -160,11 +160,16 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
         "system", help="every user's nbgrader_config.py (course id, exchange); makes the exchange"
     )
     system.add_argument(
-        "--dir", type=Path, default=Path("/etc/jupyter"), help="where (default: /etc/jupyter)"
+        "--dir",
+        type=Path,
+        default=Path("/etc/jupyter"),
+        metavar="DIR",
+        help="where (default: /etc/jupyter)",
     )
     system.add_argument(
         "--exchange",
         dest="hub_exchange",
+        metavar="DIR",
         type=Path,
         default=Path("/srv/nbgrader/exchange"),
         help="the exchange folder (default: /srv/nbgrader/exchange)",
@@ -174,7 +179,9 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
         help="the instructor's ~/.jupyter/nbgrader_config.py (loads the course's) and PATH in a "
         "login shell",
     )
-    instructor.add_argument("--home", type=Path, help="the instructor's home (default: yours)")
+    instructor.add_argument(
+        "--home", type=Path, metavar="DIR", help="the instructor's home (default: yours)"
+    )
     for parser in (system, instructor):
         parser.add_argument(
             "--force",
