@@ -465,3 +465,26 @@ def test_hub_config_instructor_says_nothing_of_a_course_inside_the_home(
     inside = Path(shutil.copytree(template, plain_home / "scalelab"))
     assert cli.main(_teach(inside, "hub-config", "instructor", "--home", str(plain_home))) == 0
     assert "note:" not in capsys.readouterr().out
+
+
+def test_teach_in_a_hub_terminal_finds_the_course_hub_config_named(
+    template: Path, plain_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A hub terminal starts in the home, not in the course: `scalelab teach …` without --course
+    takes the course ~/.jupyter/nbgrader_config.py names (else the repository, as before)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert cli._default_course() == ROOT
+    assert cli.main(_teach(template, "hub-config", "instructor", "--home", str(plain_home))) == 0
+    assert cli._default_course() == template
+    capsys.readouterr()
+    assert cli.main(["teach", "export", str(tmp_path / "grades.csv")]) == 0
+    assert capsys.readouterr().out.startswith(f"course: {template}\n")
+    # a hand-written nbgrader hub setup ('…' quotes) counts too; a folder that is no course does not
+    _nbgrader_home(plain_home, f"c = get_config()\nc.CourseDirectory.root = '{template}'\n")
+    assert cli._default_course() == template
+    _nbgrader_home(plain_home, f"c = get_config()\nc.CourseDirectory.root = '{elsewhere}'\n")
+    assert cli._default_course() == ROOT
+    monkeypatch.chdir(template)  # the current folder, when it is a course, comes first
+    assert cli._default_course() == template

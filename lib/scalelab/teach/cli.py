@@ -195,13 +195,23 @@ def _count(items: object, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def _default_course() -> Path:
+    """The course a ``teach`` command works on when ``--course`` is not given: the current folder when
+    it holds ``nbgrader_config.py``; else the course ``hub-config instructor`` named in
+    ``~/.jupyter/nbgrader_config.py`` (a hub terminal starts in the home, not in the course); else the
+    repository this command belongs to."""
+    from scalelab.teach.hub import configured_course
+
+    if (Path.cwd() / "nbgrader_config.py").is_file():
+        return Path.cwd()
+    return configured_course(Path.home()) or ROOT
+
+
 def teach(args: argparse.Namespace) -> int:
     from scalelab.teach.classroom import Classroom, ClassroomError
     from scalelab.teach.sandbox import sandbox_problem
 
-    course = args.course
-    if course is None:
-        course = Path.cwd() if (Path.cwd() / "nbgrader_config.py").is_file() else ROOT
+    course = args.course if args.course is not None else _default_course()
     print(f"course: {Path(course).resolve()}")
     if args.step == "hub-config":
         return _hub_config(args, Path(course))

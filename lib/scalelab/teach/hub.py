@@ -19,6 +19,7 @@ returns one line per file or folder saying what it did.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -225,3 +226,22 @@ def instructor(
                 f"wrote {profile} (added a block at its end: {bindir} on PATH; your lines are kept)"
             )
     return done
+
+
+def configured_course(home: Path) -> Path | None:
+    """The course folder that ``home/.jupyter/nbgrader_config.py`` names as ``CourseDirectory.root``
+    (as ``hub-config instructor`` and nbgrader's hub setup write it: one string literal), when that
+    folder is a course; else None."""
+    config = Path(home) / ".jupyter" / "nbgrader_config.py"
+    try:
+        text = config.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = re.findall(r"^c\.CourseDirectory\.root\s*=\s*(\"[^\"\n]*\"|'[^'\n]*')\s*$", text, re.M)
+    if not found:
+        return None
+    try:
+        course = Path(ast.literal_eval(found[-1]))
+    except (ValueError, SyntaxError):
+        return None
+    return course if (course / "nbgrader_config.py").is_file() else None
