@@ -162,8 +162,13 @@ class Classroom:
     def _run(
         self, args: tuple[str, ...], cwd: Path | None, env: dict | None, limit: float | None
     ) -> reaper.Finished:
-        """Run nbgrader in the course (see :func:`scalelab.teach.grading.run_nbgrader`)."""
-        return run_nbgrader([*args, *self._options()], limit=limit, cwd=cwd or self.root, env=env)
+        """Run nbgrader in the course, or in ``cwd`` (a scratch copy), with that folder as nbgrader's
+        course root: named on the command line, since a ``CourseDirectory.root`` in ~/.jupyter (as in
+        nbgrader's hub setup) would win over the working folder (see
+        :func:`scalelab.teach.grading.run_nbgrader`)."""
+        where = cwd or self.root
+        options = [*self._options(), f"--CourseDirectory.root={where}"]
+        return run_nbgrader([*args, *options], limit=limit, cwd=where, env=env)
 
     def nbgrader(self, *args: str, cwd: Path | None = None, env: dict | None = None) -> str:
         """Run one nbgrader command in the course; return its log, or raise with the log's errors."""

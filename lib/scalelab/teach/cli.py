@@ -154,6 +154,33 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
     steps.add_parser("export", help="write grades to a CSV file").add_argument(
         "csv", type=Path, nargs="?", default=Path("grades.csv")
     )
+    hub = steps.add_parser("hub-config", help="write the configuration a JupyterHub class needs")
+    which = hub.add_subparsers(dest="target", required=True)
+    system = which.add_parser(
+        "system", help="every user's nbgrader_config.py (course id, exchange); makes the exchange"
+    )
+    system.add_argument(
+        "--dir", type=Path, default=Path("/etc/jupyter"), help="where (default: /etc/jupyter)"
+    )
+    system.add_argument(
+        "--exchange",
+        dest="hub_exchange",
+        type=Path,
+        default=Path("/srv/nbgrader/exchange"),
+        help="the exchange folder (default: /srv/nbgrader/exchange)",
+    )
+    instructor = which.add_parser(
+        "instructor",
+        help="the instructor's ~/.jupyter/nbgrader_config.py (loads the course's) and PATH in a "
+        "login shell",
+    )
+    instructor.add_argument("--home", type=Path, help="the instructor's home (default: yours)")
+    for parser in (system, instructor):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="replace a configuration file scalelab did not write (yours is kept as .bak)",
+        )
 
 
 def _count(items: object, noun: str) -> str:
@@ -169,6 +196,8 @@ def teach(args: argparse.Namespace) -> int:
     if course is None:
         course = Path.cwd() if (Path.cwd() / "nbgrader_config.py").is_file() else ROOT
     print(f"course: {Path(course).resolve()}")
+    if args.step == "hub-config":
+        return _hub_config(args, Path(course))
     try:
         room = Classroom(course, args.exchange, args.timeout, student_timeout=args.student_timeout)
         if args.step == "roster":
@@ -219,6 +248,25 @@ def teach(args: argparse.Namespace) -> int:
     except ClassroomError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _hub_config(args: argparse.Namespace, course: Path) -> int:
+    from scalelab.teach import hub
+
+    try:
+        if args.target == "system":
+            done = hub.system(course, args.dir, args.hub_exchange, force=args.force)
+        else:
+            done = hub.instructor(course, args.home, force=args.force)
+    except hub.HubConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # a folder that cannot be written: /etc/jupyter without root, say
+        where = f" {e.filename}" if e.filename else ""
+        print(f"error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    print("\n".join(done))
     return 0
 
 

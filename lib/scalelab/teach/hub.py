@@ -1,0 +1,222 @@
+"""The configuration a class on JupyterHub needs, written by ``scalelab teach hub-config``.
+
+``system``: one ``nbgrader_config.py`` every user's Jupyter reads (``/etc/jupyter`` by default): the
+course id and the exchange, which it creates writable by everyone (nbgrader's docs: ``chmod ugo+rw``).
+
+``instructor``: the instructor's ``~/.jupyter/nbgrader_config.py``, which names the course folder and
+loads the course's own ``nbgrader_config.py``, so that the formgrader and every nbgrader command of the
+instructor's server (started in the home, not in the course) keep ``solutions/``, ``exercises/`` and
+the grading guards; and a marked block at the end of the login profile (``~/.bash_profile``,
+``~/.bash_login`` or ``~/.profile``: the one bash reads) that puts the bin folder of this Python in
+front of PATH, since a hub terminal is ``bash -l`` and ``/etc/profile`` may reset PATH.
+
+Nothing a user wrote is lost: a configuration file is replaced only when this module wrote it and no
+one has edited it since (its first line carries a checksum of the rest); otherwise it is left alone,
+or with ``force`` kept beside the new one as ``<name>.bak`` (``.bak1``, … when that exists). In a
+profile only the marked block is ever replaced. Running it again changes nothing. Each function
+returns one line per file or folder saying what it did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+MARK = "# Written by `scalelab teach hub-config`"
+BEGIN = b"# >>> scalelab"
+END = b"# <<< scalelab <<<"
+SYSTEM_DIR = Path("/etc/jupyter")
+EXCHANGE = Path("/srv/nbgrader/exchange")
+
+
+class HubConfigError(Exception):
+    """hub-config cannot go on; the message (one line) says why and what to do."""
+
+
+def _checksum(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+
+def _signed(body: str) -> str:
+    return f"{MARK} (checksum {_checksum(body)}: edit this file and hub-config leaves it alone)\n{body}"
+
+
+def _ours(text: str) -> bool:
+    """Whether hub-config wrote ``text`` and no one has changed it since."""
+    first, _, body = text.partition("\n")
+    found = re.match(re.escape(MARK) + r" \(checksum ([0-9a-f]{16})", first)
+    return bool(found) and found.group(1) == _checksum(body)
+
+
+def _backup_name(path: Path) -> Path:
+    candidates = [path.with_name(path.name + ".bak")]
+    candidates += [path.with_name(f"{path.name}.bak{k}") for k in range(1, 1000)]
+    return next(p for p in candidates if not p.exists())
+
+
+class _Writer:
+    """Writes files; as root in someone else's home, gives what it creates to the home's owner."""
+
+    def __init__(self, owner: Path | None = None) -> None:
+        self.ids = None
+        if owner is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
+            st = owner.stat()
+            if st.st_uid != 0:
+                self.ids = (st.st_uid, st.st_gid)
+
+    def _give(self, path: Path) -> None:
+        if self.ids:
+            os.chown(path, *self.ids)
+
+    def mkdir(self, folder: Path) -> None:
+        missing = [p for p in [folder, *folder.parents] if not p.exists()]
+        folder.mkdir(parents=True, exist_ok=True)
+        for p in missing:
+            self._give(p)
+
+    def write(self, path: Path, data: bytes) -> None:
+        self.mkdir(path.parent)
+        new = not path.exists()
+        path.write_bytes(data)
+        if new:
+            self._give(path)
+
+    def config(self, path: Path, body: str, force: bool) -> str:
+        """Write ``body`` (signed) to ``path`` unless a file someone else wrote is there."""
+        text = _signed(body).encode("utf-8")
+        if not path.exists():
+            self.write(path, text)
+            return f"wrote {path}"
+        old = path.read_bytes()
+        if old == text:
+            return f"unchanged {path}"
+        if _ours(old.decode("utf-8", errors="replace")):
+            self.write(path, text)
+            return f"updated {path}"
+        backup = _backup_name(path)
+        if not force:
+            raise HubConfigError(
+                f"{path} was not written by scalelab: left as it is (--force replaces it and "
+                f"keeps yours as {backup})"
+            )
+        shutil.copy2(path, backup)
+        self._give(backup)
+        self.write(path, text)
+        return f"wrote {path} (yours is kept as {backup})"
+
+
+def course_id(course: Path) -> str:
+    """The course's ``CourseDirectory.course_id`` (from its nbgrader_config.py), else "scalelab"."""
+    text = (Path(course) / "nbgrader_config.py").read_text(encoding="utf-8")
+    found = re.findall(r"^c\.CourseDirectory\.course_id\s*=\s*[\"']([^\"']+)[\"']", text, re.M)
+    return found[-1] if found else "scalelab"
+
+
+def check_course(course: Path) -> Path:
+    course = Path(course).resolve()
+    if not (course / "nbgrader_config.py").is_file():
+        raise HubConfigError(f"{course} is not a course folder: it has no nbgrader_config.py")
+    return course
+
+
+def system(
+    course: Path, folder: Path = SYSTEM_DIR, exchange: Path = EXCHANGE, force: bool = False
+) -> list[str]:
+    """Write ``folder/nbgrader_config.py`` (course id, exchange) and make the exchange."""
+    course = check_course(course)
+    exchange = Path(exchange).absolute()
+    body = (
+        '"""nbgrader settings for every user of this JupyterHub (students and instructor)."""\n\n'
+        "c = get_config()  # noqa: F821 (provided by Jupyter when it loads this file)\n\n"
+        f"c.CourseDirectory.course_id = {json.dumps(course_id(course))}\n"
+        "# Where the Assignments panel fetches and submits: a folder every user can write to\n"
+        f"c.Exchange.root = {json.dumps(str(exchange))}\n"
+    )
+    done = [_Writer().config(Path(folder).absolute() / "nbgrader_config.py", body, force)]
+    if exchange.is_dir() and exchange.stat().st_mode & 0o777 == 0o777:
+        done.append(f"unchanged {exchange} (the exchange, writable by everyone)")
+    else:
+        what = (
+            "writable by everyone" if exchange.is_dir() else "(the exchange, writable by everyone)"
+        )
+        exchange.mkdir(parents=True, exist_ok=True)
+        exchange.chmod(exchange.stat().st_mode | 0o777)
+        done.append(f"made {exchange} {what}")
+    return done
+
+
+def path_block(bindir: Path) -> bytes:
+    """The profile block that puts ``bindir`` in front of PATH when it is not on it."""
+    quoted = shlex.quote(str(bindir))
+    return (
+        BEGIN + b": the course's commands (scalelab, nbgrader) in a login shell; "
+        b"written by `scalelab teach hub-config` >>>\n"
+        + f"scalelab_bin={quoted}\n".encode()
+        + b'case ":$PATH:" in *":$scalelab_bin:"*) ;; *) PATH="$scalelab_bin:$PATH"; export PATH ;; esac\n'
+        b"unset scalelab_bin\n" + END + b"\n"
+    )
+
+
+def login_profile(home: Path) -> Path:
+    """The file a login bash reads in ``home``: the first of .bash_profile, .bash_login, .profile."""
+    for name in (".bash_profile", ".bash_login", ".profile"):
+        if (home / name).exists():
+            return home / name
+    return home / ".profile"
+
+
+def _with_block(data: bytes, block: bytes) -> bytes:
+    """``data`` with its scalelab block replaced by ``block``, or ``block`` appended."""
+    lines = data.splitlines(keepends=True)
+    begin = next((k for k, line in enumerate(lines) if line.startswith(BEGIN)), None)
+    if begin is not None:
+        end = next((k for k in range(begin, len(lines)) if lines[k].startswith(END)), None)
+        if end is not None:
+            return b"".join(lines[:begin]) + block + b"".join(lines[end + 1 :])
+    separator = b"\n" if data and not data.endswith(b"\n") else b""
+    return data + separator + block
+
+
+def instructor(
+    course: Path, home: Path | None = None, force: bool = False, bindir: Path | None = None
+) -> list[str]:
+    """Write the instructor's ~/.jupyter/nbgrader_config.py and the PATH block of the login profile."""
+    course = check_course(course)
+    home = Path(home if home is not None else Path.home()).absolute()
+    if not home.is_dir():
+        raise HubConfigError(f"no folder {home}: give the instructor's home folder (--home)")
+    writer = _Writer(owner=home)
+    body = (
+        '"""nbgrader settings of the instructor: the course folder and its own configuration.\n\n'
+        "The formgrader and nbgrader commands of a hub server start in the home, not in the course:\n"
+        "without these lines they would lose solutions/, exercises/ and the grading guards.\n"
+        '"""\n\n'
+        "c = get_config()  # noqa: F821 (provided by Jupyter when it loads this file)\n"
+        f"load_subconfig({json.dumps(str(course / 'nbgrader_config.py'))})  # noqa: F821\n"
+        f"c.CourseDirectory.root = {json.dumps(str(course))}\n"
+    )
+    done = [writer.config(home / ".jupyter" / "nbgrader_config.py", body, force)]
+
+    bindir = Path(bindir) if bindir is not None else Path(os.path.abspath(sys.executable)).parent
+    profile = login_profile(home)
+    old = profile.read_bytes() if profile.exists() else b""
+    new = _with_block(old, path_block(bindir))
+    if new == old:
+        done.append(f"unchanged {profile}")
+    else:
+        writer.write(profile, new)
+        if not old:
+            done.append(f"wrote {profile} (puts {bindir} on PATH in a login shell)")
+        elif BEGIN in old:
+            done.append(f"updated {profile} (its scalelab block only: {bindir} on PATH)")
+        else:
+            done.append(
+                f"wrote {profile} (added a block at its end: {bindir} on PATH; your lines are kept)"
+            )
+    return done
