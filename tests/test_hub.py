@@ -127,26 +127,15 @@ def _marked(value: str) -> list[int]:
 # -- the configuration a teacher writes -------------------------------------------------------
 
 
-def _hub_config_by_hand(system: Path, exchange: Path, course: Path, home: Path) -> None:
-    """TODO(hub-config): what `scalelab teach hub-config system|instructor` writes (common11.md).
-
-    Replace with the command once branch teachfix has it.
-    """
-    system.mkdir(parents=True, exist_ok=True)
-    (system / "nbgrader_config.py").write_text(
-        f'c = get_config()\nc.CourseDirectory.course_id = "scalelab"\nc.Exchange.root = "{exchange}"\n'
+def _teach(*args: str) -> str:
+    """Run ``scalelab teach …`` as the hub's administrator would, before the hub starts."""
+    done = subprocess.run(
+        [str(BIN / "scalelab"), "teach", *args], capture_output=True, text=True, timeout=WAIT
     )
-    exchange.mkdir(parents=True, exist_ok=True)
-    exchange.chmod(0o777)
-    (home / ".jupyter").mkdir(parents=True, exist_ok=True)
-    (home / ".jupyter" / "nbgrader_config.py").write_text(
-        f'c = get_config()\nc.CourseDirectory.root = "{course}"\n'
-        f'load_subconfig("{course / "nbgrader_config.py"}")\n'
-    )
-    (home / ".profile").write_text(
-        f'# >>> scalelab >>>\ncase ":$PATH:" in *":{BIN}:"*) ;; *) PATH="{BIN}:$PATH" ;; esac\n'
-        "export PATH\n# <<< scalelab <<<\n"
-    )
+    with (ARTIFACTS / "hub-config.txt").open("a") as log:
+        log.write(f"$ scalelab teach {' '.join(args)}\n{done.stdout}{done.stderr}\n")
+    assert done.returncode == 0, f"scalelab teach {' '.join(args)}:\n{done.stdout}{done.stderr}"
+    return done.stdout
 
 
 def _configure(base: Path) -> dict[str, Path]:
@@ -161,7 +150,19 @@ def _configure(base: Path) -> dict[str, Path]:
         "id,first_name,last_name\n" + "".join(f"{s},{s.title()},Student\n" for s in STUDENTS)
     )
     system, exchange = base / "etc-jupyter", base / "exchange"
-    _hub_config_by_hand(system, exchange, course, teacher)
+    # What a teacher runs: the system-wide configuration (JUPYTER_CONFIG_PATH stands in for
+    # /etc/jupyter) and the instructor's (~/.jupyter, and PATH in a login shell).
+    _teach(
+        "--course",
+        str(course),
+        "hub-config",
+        "system",
+        "--dir",
+        str(system),
+        "--exchange",
+        str(exchange),
+    )
+    _teach("--course", str(course), "hub-config", "instructor", "--home", str(teacher))
     for user in [TEACHER, *STUDENTS]:
         home = homes / user
         for plugin, values in LAB_SETTINGS.items():
