@@ -8,9 +8,11 @@ reads or writes the real ~/.jupyter or /etc/jupyter. The end-to-end hub test is 
 
 from __future__ import annotations
 
-import csv
+import contextlib
+import io
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -22,7 +24,7 @@ from submissions import reference_answers, write_submission
 
 from scalelab.teach import cli
 from scalelab.teach.classroom import Classroom
-from scalelab.teach.grading import ROOT
+from scalelab.teach.grading import ROOT, nbgrader_path
 
 NAME = "01-single-server"  # 6 autograded points and a written answer (target-answer) worth 2
 STUDENTS = ["park", "kim", "lee", "nobody", "daemon"]  # nobody and daemon are accounts here, too
@@ -48,17 +50,21 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions" / NAME, course / "solutions" / NAME)
-    roster = course / "roster.csv"
-    with roster.open("w", newline="") as f:
-        csv.writer(f).writerows([["id"], *[[s] for s in STUDENTS]])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(course.parent))  # no ~/.jupyter there
-        mp.delenv("JUPYTER_CONFIG_DIR", raising=False)
-        mp.setenv("JUPYTER_CONFIG_PATH", str(course.parent / "none"))
+        _isolate(mp, course.parent)
         room = Classroom(course, contain=False)
-        room.import_roster(roster)
+        with room.gradebook() as gb:  # the roster (teach roster runs nbgrader for it: seconds)
+            for student in STUDENTS:
+                gb.update_or_create_student(student)
         room.nbgrader("generate_assignment", NAME, "--force")
     return course
+
+
+def _isolate(mp: pytest.MonkeyPatch, home: Path) -> None:
+    mp.setenv("HOME", str(home))  # no ~/.jupyter there
+    mp.delenv("JUPYTER_CONFIG_DIR", raising=False)
+    mp.setenv("JUPYTER_CONFIG_PATH", str(home / "no-system-config"))
+    mp.setenv("PATH", nbgrader_path(os.environ.get("PATH", "")))  # alembic, for a new gradebook
 
 
 @pytest.fixture
@@ -155,7 +161,10 @@ def test_the_formgrader_keeps_the_courses_folders_and_guards_after_hub_config_in
     assert (after["source"], after["release"]) == ("solutions", "exercises")
     assert "ResilientExecute" in after["autograde"] and "HoldTampering" in after["autograde"]
     config = plain_home / ".jupyter" / "nbgrader_config.py"
-    assert f"wrote {config}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"wrote {config}" in out
+    # nbgrader's formgrader refuses a course outside its server's root folder: said, not fixed
+    assert f"note: the course {template} is not inside {plain_home}: the formgrader works" in out
 
 
 def test_hub_config_instructor_writes_nothing_new_on_a_second_run(
@@ -205,6 +214,19 @@ def test_hub_config_never_overwrites_a_file_it_did_not_write_and_keeps_a_backup_
         "nbgrader_config.py.bak1",
     ]
     assert (config.parent / "nbgrader_config.py.bak1").read_bytes() == edited
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root: run for another's home"
+)
+def test_hub_config_run_by_root_for_an_instructor_gives_the_instructor_what_it_makes(
+    template: Path, plain_home: Path
+) -> None:
+    nobody = pwd.getpwnam("nobody").pw_uid
+    os.chown(plain_home, nobody, -1)
+    assert cli.main(_teach(template, "hub-config", "instructor", "--home", str(plain_home))) == 0
+    made = [plain_home / ".jupyter", plain_home / ".jupyter" / "nbgrader_config.py"]
+    assert [p.stat().st_uid for p in [*made, plain_home / ".profile"]] == [nobody] * 3
 
 
 def test_hub_config_refuses_bad_input_in_one_line(
@@ -290,3 +312,156 @@ def test_the_path_block_goes_to_bash_profile_when_there_is_one_and_keeps_the_use
     profile.write_bytes(moved + b"\nexport AFTER=1\n")
     assert cli.main(argv) == 0
     assert profile.read_bytes() == written + b"\nexport AFTER=1\n"
+
+
+# -- finding 3: release through the exchange the configuration names -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def released(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """``teach release`` without an exchange, then with one configured by ``hub-config system`` in a
+    folder of JUPYTER_CONFIG_PATH (as /etc/jupyter on a hub): what it printed each time."""
+    base = tmp_path_factory.mktemp("exchange")
+    course = Path(shutil.copytree(template, base / "course"))
+    etc, exchange = base / "etc-jupyter", base / "exchange"
+    printed = []
+    with pytest.MonkeyPatch.context() as mp:
+        _isolate(mp, base)
+        for configure in (False, True):
+            if configure:
+                argv = ["hub-config", "system", "--dir", str(etc), "--exchange", str(exchange)]
+                assert cli.main(_teach(course, *argv)) == 0
+                mp.setenv("JUPYTER_CONFIG_PATH", str(etc))
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                assert cli.main(_teach(course, "release", NAME)) == 0
+            printed.append(out.getvalue().splitlines()[-1])
+    return {"course": course, "etc": etc, "exchange": exchange, "printed": printed}
+
+
+def test_release_goes_through_the_exchange_the_configuration_names(released: dict) -> None:
+    without, configured = released["printed"]
+    assert without == (
+        f"released {NAME} into exercises/ only: no exchange is configured (give --exchange DIR, "
+        "or set Exchange.root, e.g. with: scalelab teach hub-config system)"
+    )
+    exchange = released["exchange"]
+    assert configured == f"released {NAME} to the exchange {exchange}"
+    assert (exchange / "scalelab" / "outbound" / NAME / f"{NAME}.ipynb").is_file()
+
+
+# -- finding 5: a submission made under another student's id -------------------------------------------
+
+
+def _chown(folder: Path, account: str) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, pwd.getpwnam(account).pw_uid, -1)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="needs root: chown makes the accounts nobody and daemon stand for two students",
+)
+def test_collect_names_a_submission_made_by_another_account_than_the_id_it_claims(
+    released: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    course, exchange = released["course"], released["exchange"]
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(released["etc"]))
+    submits = []
+    for student in ("nobody", "daemon"):  # real submissions, both made by this (root) account
+        work = tmp_path / "students" / student
+        shutil.copytree(course / "exercises" / NAME, work / NAME)
+        argv = [str(BIN / "nbgrader"), "submit", NAME, f"--student={student}"]
+        submits.append(subprocess.Popen(argv, cwd=work, stderr=subprocess.PIPE, text=True))
+    for submit in submits:
+        assert submit.wait(timeout=60) == 0, submit.stderr.read()
+    inbound = {p.name.split("+")[0]: p for p in (exchange / "scalelab" / "inbound").iterdir()}
+
+    # a hub that runs everyone under one account (root here): who submitted cannot be checked
+    assert cli.main(_teach(course, "collect", NAME)) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"note: every submission of {NAME} was made by the account root, which is no student's "
+        "(a hub that runs everyone under one account?): who submitted cannot be checked here"
+    ) in out
+    assert "'s submission of" not in out
+    assert f"2 submissions of {NAME} in submitted/" in out
+
+    room = Classroom(course, contain=False)
+    _chown(inbound["nobody"], "nobody")  # each student's own account: nothing to report
+    _chown(inbound["daemon"], "daemon")
+    assert room.submitters(NAME) == []
+
+    _chown(inbound["daemon"], "nobody")  # nobody submitted as daemon
+    assert room.submitters(NAME) == [
+        f"warning: daemon's submission of {NAME} was made by the account nobody "
+        f"({inbound['daemon'].name} in the exchange): check with both before grading it"
+    ]
+
+
+# -- finding 4: the formgrader's "needs manual grade" after teach mark ---------------------------------
+
+
+def _formgrader_flags(course: Path, student: str) -> list[str]:
+    """The cells the formgrader flags as needing a manual grade in ``student``'s submission, after
+    checking that its flag for the submission says the same: /formgrader/api/submissions/<name>
+    (Gradebook.submission_dicts), /formgrader/api/submitted_notebooks/<name>/<name>
+    (notebook_submission_dicts) and /formgrader/api/grades?submission_id=… (each grade), from a
+    fresh gradebook as nbgrader's API opens one per request."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        [submission] = [d for d in gb.submission_dicts(NAME) if d["student"] == student]
+        [notebook] = [
+            d for d in gb.notebook_submission_dicts(NAME, NAME) if d["student"] == student
+        ]
+        grades = gb.find_submission_notebook(NAME, NAME, student).grades
+        flagged = sorted(g.name for g in grades if g.needs_manual_grade)
+    assert bool(submission["needs_manual_grade"]) == bool(notebook["needs_manual_grade"])
+    assert bool(submission["needs_manual_grade"]) == bool(flagged)
+    return flagged
+
+
+def _written(course: Path, student: str, text: str, delete: str = "") -> None:
+    """A submission with the reference answers, ``text`` as the written answer, and the cell
+    ``delete`` taken out."""
+    released = json.loads((course / "exercises" / NAME / f"{NAME}.ipynb").read_text())
+    answers = reference_answers(NAME)
+    cells = []
+    for cell in released["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id == delete:
+            continue
+        cell["source"] = (
+            text if grade_id == "target-answer" else answers.get(grade_id, cell["source"])
+        )
+        cells.append(cell)
+    notebook = course / "submitted" / student / NAME / f"{NAME}.ipynb"
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    notebook.write_text(json.dumps({**released, "cells": cells}), encoding="utf-8")
+
+
+def test_a_fully_hand_marked_submission_is_not_flagged_by_the_formgrader_even_after_a_regrade(
+    course: Path,
+) -> None:
+    # lee wrote an answer to grade by hand, and deleted a test cell
+    _written(course, "lee", "About 100 servers, each at 70 % of its capacity.", "capacity-visible")
+    room = Classroom(course, contain=False)
+    [lee] = room.autograde(NAME, progress=None)
+    assert "capacity-visible was deleted: its points are lost" in lee.note
+    assert _formgrader_flags(course, "lee") == ["target-answer"]
+
+    room.mark(NAME, "lee", "target-answer", 1.5)
+    assert _formgrader_flags(course, "lee") == []
+
+    room.autograde(NAME, progress=None)  # the same submission graded again (a late one came in)
+    assert _formgrader_flags(course, "lee") == []
+    assert room.outcome(NAME, "lee").summary() == "4/6 autograded · by hand 1.5/2"
+
+
+def test_hub_config_instructor_says_nothing_of_a_course_inside_the_home(
+    template: Path, plain_home: Path, capsys: pytest.CaptureFixture
+) -> None:
+    inside = Path(shutil.copytree(template, plain_home / "scalelab"))
+    assert cli.main(_teach(inside, "hub-config", "instructor", "--home", str(plain_home))) == 0
+    assert "note:" not in capsys.readouterr().out

@@ -147,10 +147,16 @@ def test_regrading_after_a_hand_mark_keeps_automatic_and_hand_marks_apart(
 
     again = room.autograde(WRITTEN, progress=None)[0]
     assert (again.score, again.max_score, again.hand_score, again.hand_waiting) == (6, 6, 1.5, 0)
-    # nbgrader asks for a hand mark to be looked at again after a regrade (the answer may be new)
-    assert again.summary() == "6/6 autograded · by hand 1.5/2 (to review)"
+    # the same answers graded again: the hand mark stands, nothing to look at again
+    assert again.summary() == "6/6 autograded · by hand 1.5/2"
     with room.gradebook() as gb:
         assert gb.find_submission(WRITTEN, "park").score == 7.5
+        assert not gb.find_grade("target-answer", WRITTEN, WRITTEN, "park").needs_manual_grade
+
+    # a new submission: nbgrader asks for the hand mark to be looked at again (the answer may be new)
+    write_submission(released, {**reference_answers(WRITTEN), "target-answer": "Two."}, submitted)
+    resubmitted = room.autograde(WRITTEN, progress=None)[0]
+    assert resubmitted.summary() == "6/6 autograded · by hand 1.5/2 (to review)"
 
 
 def test_an_outcome_without_a_submission_says_so(room: Classroom) -> None:

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -31,6 +32,7 @@ from scalelab.teach.grading import (
     ROOT,
     cell_timeout,
     failure_reason,
+    graded_cells,
     not_a_notebook,
     run_nbgrader,
     student_limit,
@@ -143,6 +145,7 @@ class Classroom:
                 f"{self.root} is not a course folder: it has no nbgrader_config.py"
             )
         self.exchange = exchange
+        self._settings: dict | None = None
         self.timeout = timeout
         self.student_timeout = student_timeout
         problem = sandbox_problem()
@@ -211,15 +214,100 @@ class Classroom:
         self.nbgrader("db", "student", "import", str(Path(roster).resolve()))
         return len(rows)
 
-    def release(self, name: str) -> None:
-        """Record the exercise in the gradebook, write its student version, and put it in the exchange."""
-        self.nbgrader("generate_assignment", name, "--force")
-        if self.exchange is not None:
-            self.nbgrader("release_assignment", name, "--force")
+    def settings(self) -> dict:
+        """What nbgrader's own configuration loading finds for this course (every file nbgrader
+        reads when it runs in the course folder: JUPYTER_CONFIG_PATH, ~/.jupyter, the system folders,
+        the course's own): ``exchange`` (a configured ``Exchange.root``, else None),
+        ``default_exchange`` (nbgrader's default) and ``course_id``. Asked once, in a subprocess."""
+        if self._settings is None:
+            done = subprocess.run(
+                [sys.executable, "-c", _SETTINGS],
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            found = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            if done.returncode != 0 or not found:
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise ClassroomError(f"cannot read the course's nbgrader configuration: {last}")
+            self._settings = json.loads(found[-1])
+        return self._settings
 
-    def collect(self, name: str) -> None:
-        """Copy submissions from the exchange into ``submitted/``."""
+    def exchange_root(self) -> Path | None:
+        """The exchange: the one given, else the ``Exchange.root`` nbgrader's configuration sets."""
+        if self.exchange is not None:
+            return Path(self.exchange)
+        configured = self.settings()["exchange"]
+        return Path(configured) if configured else None
+
+    def release(self, name: str) -> Path | None:
+        """Record the exercise in the gradebook, write its student version, and put it in the
+        exchange (given, or configured as ``Exchange.root``). Returns the exchange, or None when
+        there is none (the student version is then only in ``exercises/``)."""
+        self.nbgrader("generate_assignment", name, "--force")
+        exchange = self.exchange_root()
+        if exchange is not None:
+            self.nbgrader("release_assignment", name, "--force")
+        return exchange
+
+    def collect(self, name: str) -> list[str]:
+        """Copy submissions from the exchange into ``submitted/``; return what :meth:`submitters`
+        says about who made them."""
         self.nbgrader("collect", name, "--update")
+        return self.submitters(name)
+
+    def submitters(self, name: str) -> list[str]:
+        """Submissions of ``name`` in the exchange made by another account than the student id they
+        claim, one line each; or one line when every submission was made by one account that is no
+        student's (a hub that runs everyone under one account), where this cannot be checked.
+
+        nbgrader files a submission under the id the student gives (``submit --student=…``) and
+        only logs "cheating attempt?" when the folder's owner differs; on a hub (The Littlest
+        JupyterHub) student ids are the accounts' names, and the exchange's folders keep their owners.
+        """
+        import pwd
+
+        exchange = self.exchange_root() or Path(self.settings()["default_exchange"])
+        inbound = exchange / self.settings()["course_id"] / "inbound"
+        folders = sorted(p for p in inbound.glob(f"*+{name}+*") if p.is_dir())
+
+        def account(uid: int) -> str:
+            try:
+                return pwd.getpwuid(uid).pw_name
+            except KeyError:
+                return f"uid {uid}"
+
+        made: dict[Path, tuple[str, set[str]]] = {}
+        try:
+            for folder in folders:
+                claimed = folder.name.rsplit("+", 3)[0]
+                owners = {account(p.stat().st_uid) for p in [folder, *folder.rglob("*")]}
+                made[folder] = (claimed, owners)
+        except OSError as e:
+            return [f"note: cannot check who made the submissions of {name}: {e}"]
+        if not made:
+            return []
+        everyone = set().union(*(owners for _, owners in made.values()))
+        with self.gradebook() as gb:
+            students = {s.id for s in gb.students} | {claimed for claimed, _ in made.values()}
+        if len(everyone) == 1 and not everyone & students:
+            [shared] = everyone
+            return [
+                f"note: every submission of {name} was made by the account {shared}, which is no "
+                "student's (a hub that runs everyone under one account?): who submitted cannot "
+                "be checked here"
+            ]
+        lines = []
+        for folder, (claimed, owners) in made.items():
+            others = sorted(owners - {claimed})
+            if others:
+                lines.append(
+                    f"warning: {claimed}'s submission of {name} was made by the account "
+                    f"{' and '.join(others)} ({folder.name} in the exchange): check with both "
+                    "before grading it"
+                )
+        return lines
 
     def zip_collect(self, name: str, downloads: Iterable[Path]) -> Collected:
         """Take an LMS download (a zip, or files named ``…_<student>_attempt_<time>_<file>``) into
@@ -328,6 +416,7 @@ class Classroom:
             return self._ungraded(
                 name, student, best, f"{name}.ipynb is not a valid notebook: {problem}"
             )
+        marked = self._hand_marks(name, student)
         with tempfile.TemporaryDirectory(prefix="scalelab-grade-") as scratch:
             work = Path(scratch)
             shutil.copy(self.root / "nbgrader_config.py", work)
@@ -357,6 +446,7 @@ class Classroom:
             target = self.root / "autograded" / student / name
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(graded, target)
+        self._settle(name, student, marked)
         notes = edits(self.root / "exercises" / name / f"{name}.ipynb", notebook)
         notes += incidents(self.root / "autograded" / student / name / f"{name}.ipynb")
         return self.outcome(name, student, "; ".join(notes))
@@ -389,6 +479,70 @@ class Classroom:
                         hand += g.score
                         review += g.max_score if g.needs_manual_grade else 0
         return Outcome(student, auto, auto_max, note, hand, hand_max, waiting, review)
+
+    def _answers(self, name: str, student: str) -> dict[str, str] | None:
+        """The answers (solution cells, by grade id) of a student's autograded notebook, if any."""
+        notebook = self.root / "autograded" / student / name / f"{name}.ipynb"
+        if not notebook.is_file():
+            return None
+        cells = graded_cells(notebook)
+        return {
+            k: c["source"] for k, c in cells.items() if c["metadata"]["nbgrader"].get("solution")
+        }
+
+    def _hand_marks(self, name: str, student: str) -> dict[str, tuple]:
+        """Before a regrade: the settled hand marks of a graded submission (a teacher's score, no
+        longer flagged), each with its autograded score and the answers it was given for."""
+        from nbgrader.api import MissingEntry
+
+        answers = self._answers(name, student)
+        if answers is None:
+            return {}
+        with self.gradebook() as gb:
+            try:
+                notebook = gb.find_submission_notebook(name, name, student)
+            except MissingEntry:
+                return {}
+            return {
+                g.name: (g.auto_score, answers)
+                for g in notebook.grades
+                if g.manual_score is not None and not g.needs_manual_grade
+            }
+
+    def _settle(self, name: str, student: str, marked: dict[str, tuple]) -> None:
+        """After grading, what the formgrader would flag for no reason (nbgrader's
+        ``needs_manual_grade``) is settled:
+
+        - a hand mark given before this regrade, when the answers and the autograded score are
+          what they were: nbgrader flags every hand-marked cell of a regraded submission for review
+          (the answer may be new), and ``teach autograde`` regrades every submission each time;
+        - a test cell the student deleted: nbgrader leaves it unscored and flagged, while it counts 0
+          and the grading note says its points are lost (a teacher can still give points with
+          ``teach mark``).
+        """
+        from nbgrader.api import MissingEntry
+
+        answers = self._answers(name, student)
+        present = graded_cells(self.root / "autograded" / student / name / f"{name}.ipynb")
+        with self.gradebook() as gb:
+            try:
+                notebook = gb.find_submission_notebook(name, name, student)
+            except MissingEntry:
+                return
+            for g in notebook.grades:
+                if not g.needs_manual_grade:
+                    continue
+                if g.name in marked and marked[g.name] == (g.auto_score, answers):
+                    g.needs_manual_grade = False
+                elif (
+                    g.cell.cell_type == "code"
+                    and g.name not in present
+                    and g.auto_score is None
+                    and g.manual_score is None
+                ):
+                    g.auto_score = 0.0
+                    g.needs_manual_grade = False
+            gb.db.commit()
 
     def _kernel_environment(self, work: Path) -> dict[str, str]:
         """Make nbgrader start this student's kernel inside a sandbox that sees only ``work``."""
@@ -490,6 +644,24 @@ class Classroom:
         """Write every student's grades to a CSV file."""
         self.nbgrader("export", f"--to={Path(path).resolve()}")
         return Path(path)
+
+
+# Asks nbgrader's configuration loading, run in the course folder, what it finds.
+_SETTINGS = """
+import json
+from nbgrader.apps.baseapp import NbGrader
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.default.exchange import Exchange
+
+app = NbGrader()
+app.load_config_file()
+config = app.config
+print(json.dumps({
+    "exchange": str(config.Exchange.root) if "root" in config.Exchange else None,
+    "default_exchange": Exchange(config=config).root,
+    "course_id": CourseDirectory(config=config).course_id,
+}))
+"""
 
 
 def _kernel_did_not_start(log: str) -> bool:

@@ -160,11 +160,16 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
         "system", help="every user's nbgrader_config.py (course id, exchange); makes the exchange"
     )
     system.add_argument(
-        "--dir", type=Path, default=Path("/etc/jupyter"), help="where (default: /etc/jupyter)"
+        "--dir",
+        type=Path,
+        default=Path("/etc/jupyter"),
+        metavar="DIR",
+        help="where (default: /etc/jupyter)",
     )
     system.add_argument(
         "--exchange",
         dest="hub_exchange",
+        metavar="DIR",
         type=Path,
         default=Path("/srv/nbgrader/exchange"),
         help="the exchange folder (default: /srv/nbgrader/exchange)",
@@ -174,7 +179,9 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
         help="the instructor's ~/.jupyter/nbgrader_config.py (loads the course's) and PATH in a "
         "login shell",
     )
-    instructor.add_argument("--home", type=Path, help="the instructor's home (default: yours)")
+    instructor.add_argument(
+        "--home", type=Path, metavar="DIR", help="the instructor's home (default: yours)"
+    )
     for parser in (system, instructor):
         parser.add_argument(
             "--force",
@@ -203,10 +210,18 @@ def teach(args: argparse.Namespace) -> int:
         if args.step == "roster":
             print(_count(range(room.import_roster(args.csv)), "student") + " in the gradebook")
         elif args.step == "release":
-            room.release(args.name)
-            print(f"released {args.name}")
+            exchange = room.release(args.name)
+            if exchange is None:
+                print(
+                    f"released {args.name} into exercises/ only: no exchange is configured (give "
+                    "--exchange DIR, or set Exchange.root, e.g. with: scalelab teach hub-config "
+                    "system)"
+                )
+            else:
+                print(f"released {args.name} to the exchange {exchange}")
         elif args.step == "collect":
-            room.collect(args.name)
+            for line in room.collect(args.name):
+                print(line)
             print(
                 _count(room.submissions(args.name), "submission") + f" of {args.name} in submitted/"
             )

@@ -202,6 +202,11 @@ def instructor(
         f"c.CourseDirectory.root = {json.dumps(str(course))}\n"
     )
     done = [writer.config(home / ".jupyter" / "nbgrader_config.py", body, force)]
+    if not course.is_relative_to(home.resolve()):
+        done.append(
+            f"note: the course {course} is not inside {home}: the formgrader works only for a "
+            "course inside the folder the hub's server starts in (the home, unless configured)"
+        )
 
     bindir = Path(bindir) if bindir is not None else Path(os.path.abspath(sys.executable)).parent
     profile = login_profile(home)
