@@ -292,6 +292,11 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         _require(False, "JupyterHub is not installed")
     for program in ("jupyterhub", "jupyterhub-singleuser", "configurable-http-proxy"):
         _require((BIN / program).is_file(), f"no {program} in {BIN}")
+    _require(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK), f"no Chromium at {CHROMIUM}")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _require(False, "Playwright for Python is not installed")
     once_per_run("the hub test's JupyterHub")
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
@@ -516,11 +521,8 @@ def _run_notebook(hub: Hub, student: str) -> float:
 
 def _screenshots(hub: Hub) -> None:
     """alice's Assignments panel and the teacher's formgrader, logged in through the hub's form."""
-    _require(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK), f"no Chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _require(False, "Playwright for Python is not installed")
+    from playwright.sync_api import sync_playwright
+
     console: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -594,6 +596,12 @@ def _record_sizing(sizing: dict) -> None:
         print(f"  {key}: {value}")
 
 
+def _flagged(hub: Hub) -> dict[str, bool]:
+    """Which submissions the formgrader flags as needing grading by hand."""
+    submissions = hub.user(TEACHER, "GET", f"/formgrader/api/submissions/{NAME}").json()
+    return {s["student"]: s["needs_manual_grade"] for s in submissions}
+
+
 def _grades(csv_file: Path) -> dict[str, float]:
     with csv_file.open(newline="") as f:
         return {
@@ -624,7 +632,8 @@ def test_a_class_on_jupyterhub(hub: Hub) -> None:
         terminal.ok("cd ~/course")
         terminal.ok("scalelab teach roster roster.csv")
         # No --exchange: the Exchange.root of the system configuration is used.
-        assert f"released {NAME}" in terminal.ok(f"scalelab teach release {NAME}")
+        released = terminal.ok(f"scalelab teach release {NAME}")
+        assert f"released {NAME} to the exchange {hub.paths['exchange']}" in released, released
 
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
@@ -637,8 +646,8 @@ def test_a_class_on_jupyterhub(hub: Hub) -> None:
 
         collected = terminal.ok(f"scalelab teach collect {NAME}")
         assert f"3 submissions of {NAME}" in collected
-        # TODO(collect-owner): once teachfix's collect is in, assert its line saying that who
-        # submitted cannot be checked on a hub that runs everyone under one account.
+        # Every server runs as this one account here: collect says who submitted cannot be checked.
+        assert "who submitted cannot" in " ".join(collected.split()), collected
 
         status, graded, seconds = terminal.run(f"scalelab teach autograde {NAME}")
         assert status == 0, graded
@@ -653,11 +662,12 @@ def test_a_class_on_jupyterhub(hub: Hub) -> None:
         bob = float(re.search(r"([\d.]+)/6 autograded", marks["bob"]).group(1))
         assert 0 < bob < 6, graded
 
+        flagged = _flagged(hub)
+        assert flagged["alice"], f"alice's written answer is not waiting for a hand mark: {flagged}"
         marked = terminal.ok(f'scalelab teach mark {NAME} alice {WRITTEN} 2 --comment "Right."')
         assert "by hand 2/2" in marked, marked
-        submissions = hub.user(TEACHER, "GET", f"/formgrader/api/submissions/{NAME}").json()
-        flagged = {s["student"]: s["needs_manual_grade"] for s in submissions}
-        assert flagged["alice"] is False, f"alice is still flagged for grading by hand: {flagged}"
+        flagged = _flagged(hub)
+        assert not flagged["alice"], f"alice is still flagged for grading by hand: {flagged}"
 
         assert "3 feedback pages" in terminal.ok(f"scalelab teach feedback {NAME}")
         terminal.ok(f"nbgrader release_feedback {NAME}")
@@ -674,10 +684,13 @@ def test_a_class_on_jupyterhub(hub: Hub) -> None:
     finally:
         terminal.close()
 
-    # The formgrader answers, and knows the course's source folder (solutions/).
+    # The formgrader answers, and finds the exercise in the course's solutions/ (its server runs
+    # in the teacher's home: only ~/.jupyter's configuration leads it to the course).
     assert hub.user(TEACHER, "GET", "/formgrader").status_code == 200
     listed = hub.user(TEACHER, "GET", "/formgrader/api/assignments").json()
-    assert [a["name"] for a in listed] == [NAME], listed
+    assert [(a["name"], a["num_submissions"]) for a in listed] == [(NAME, 3)], listed
+    source = Path(listed[0]["source_path"])
+    assert source.parts[-2:] == ("solutions", NAME), listed
     _screenshots(hub)
     sizing["s to spawn one server alone"] = _respawn_alone(hub, "carol")
     sizing["MiB hub and proxy at the end"] = _hub_and_proxy_rss(hub)
