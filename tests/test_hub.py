@@ -182,10 +182,15 @@ def _hub_config(
 ) -> str:
     public, api, hub = ports
     args = ["--allow-root"] if os.geteuid() == 0 else []
-    # The venv's bin folder on the servers' PATH, as TLJH puts its user environment's: nbgrader's
-    # gradebook runs `alembic` by name, so without it the formgrader answers 500. (A terminal's
-    # `bash -l` resets PATH in /etc/profile, so the teacher's commands still need the profile.)
-    server_path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    # The servers' PATH does not hold the venv's commands, as a login shell's PATH may not (Debian's
+    # /etc/profile resets it; Ubuntu's keeps it): `scalelab` must come from the profile that
+    # hub-config instructor writes, on any machine. Only `alembic` is there, in a folder of its own:
+    # nbgrader's gradebook runs it by name, and without it the formgrader answers 500.
+    shims = base / "bin"
+    shims.mkdir()
+    (shims / "alembic").symlink_to(BIN / "alembic")
+    system_path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p != str(BIN)]
+    server_path = os.pathsep.join([str(shims), *system_path])
     environment = {"JUPYTER_CONFIG_PATH": str(paths["system"]), "PATH": server_path, MARKER: marker}
     roles = [{"name": SERVICE, "scopes": SERVICE_SCOPES, "services": [SERVICE]}]
     return f"""
@@ -307,9 +312,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     ports = _free_ports(3)
     config = base / "jupyterhub_config.py"
     config.write_text(_hub_config(base, paths, ports, marker, token))
-    # Without the venv on PATH: the teacher's terminal must find `scalelab` through the profile.
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != str(BIN))
-    env = {**os.environ, "PATH": path, MARKER: marker}
+    env = {**os.environ, "PATH": path, MARKER: marker}  # the hub needs no venv on PATH either
     log = (ARTIFACTS / "jupyterhub.log").open("w")
     started = time.monotonic()
     process = subprocess.Popen(
