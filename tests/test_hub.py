@@ -663,11 +663,14 @@ def test_a_class_on_jupyterhub(hub: Hub) -> None:
         }
         assert "6/6 autograded" in marks["alice"], graded
         assert "0/6 autograded" in marks["carol"], graded
+        # carol's written answer is as handed out: nbgrader scored it 0, no one has to grade it
+        assert "written answer left blank: 0/2" in marks["carol"], graded
         bob = float(re.search(r"([\d.]+)/6 autograded", marks["bob"]).group(1))
         assert 0 < bob < 6, graded
 
         flagged = _flagged(hub)
         assert flagged["alice"], f"alice's written answer is not waiting for a hand mark: {flagged}"
+        assert not flagged["carol"], f"carol's blank answer is flagged for a hand mark: {flagged}"
         marked = terminal.ok(f'scalelab teach mark {NAME} alice {WRITTEN} 2 --comment "Right."')
         assert "by hand 2/2" in marked, marked
         flagged = _flagged(hub)

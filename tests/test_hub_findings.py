@@ -99,7 +99,7 @@ def test_autograde_grades_its_scratch_copy_when_the_home_config_names_the_course
     _nbgrader_home(plain_home, f'c = get_config()\nc.CourseDirectory.root = "{course}"\n')
     _submit(course, "park")
     [park] = Classroom(course, contain=False).autograde(NAME, progress=None)
-    assert park.summary() == "6/6 autograded · 2 points to grade by hand", park.note
+    assert park.summary() == "6/6 autograded · written answer left blank: 0/2", park.note
     assert (course / "autograded" / "park" / NAME / f"{NAME}.ipynb").is_file()
 
 

@@ -128,7 +128,7 @@ def test_regrading_after_a_hand_mark_keeps_automatic_and_hand_marks_apart(
 ) -> None:
     released = room.root / "exercises" / WRITTEN / f"{WRITTEN}.ipynb"
     submitted = room.root / "submitted" / "park" / WRITTEN / f"{WRITTEN}.ipynb"
-    write_submission(released, reference_answers(WRITTEN), submitted)
+    write_submission(released, {**reference_answers(WRITTEN), "target-answer": "One."}, submitted)
 
     first = room.autograde(WRITTEN, progress=None)[0]
     assert (first.score, first.max_score, first.hand_score, first.hand_waiting) == (6, 6, 0, 2)
@@ -159,6 +159,44 @@ def test_regrading_after_a_hand_mark_keeps_automatic_and_hand_marks_apart(
     assert resubmitted.summary() == "6/6 autograded · by hand 1.5/2 (to review)"
 
 
+def test_a_written_answer_left_blank_scores_0_by_itself_and_waits_for_no_one(
+    room: Classroom,
+) -> None:
+    """nbgrader scores a written answer handed back as it was handed out 0 (and the Formgrader does
+    not list it): the outcome says so instead of "points to grade by hand"."""
+    released = room.root / "exercises" / WRITTEN / f"{WRITTEN}.ipynb"
+    submitted = room.root / "submitted" / "kim" / WRITTEN / f"{WRITTEN}.ipynb"
+    assert "target-answer" not in reference_answers(WRITTEN)  # the written answer stays as it was
+    write_submission(released, reference_answers(WRITTEN), submitted)
+    kim = next(o for o in room.autograde(WRITTEN, progress=None) if o.student == "kim")
+    assert (kim.hand_waiting, kim.hand_blank) == (0, 2)
+    assert kim.summary() == "6/6 autograded · written answer left blank: 0/2"
+    with room.gradebook() as gb:
+        grade = gb.find_grade("target-answer", WRITTEN, WRITTEN, "kim")
+        assert (grade.auto_score, grade.needs_manual_grade) == (0, False)
+    room.mark(WRITTEN, "kim", "target-answer", 0.5)  # a teacher may still give it points
+    assert room.outcome(WRITTEN, "kim").summary() == "6/6 autograded · by hand 0.5/2"
+    shutil.rmtree(submitted.parent.parent)
+
+
+def test_teach_autograde_fails_when_a_submission_could_not_be_graded(
+    room: Classroom, capsys: pytest.CaptureFixture
+) -> None:
+    """Like zip-collect: a script that goes on to feedback and export must notice."""
+    broken = room.root / "submitted" / "zz_broken" / WRITTEN / f"{WRITTEN}.ipynb"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("not a notebook")
+    try:
+        assert cli.main(["teach", "--course", str(room.root), "autograde", WRITTEN]) == 1
+        out = capsys.readouterr().out.splitlines()
+        assert out[-1].startswith("1 of ") and out[-1].endswith(
+            "submissions was not graded (zz_broken): each line above says why, and so will their "
+            "feedback"
+        ), out[-1]
+    finally:
+        shutil.rmtree(broken.parent.parent)
+
+
 def test_an_outcome_without_a_submission_says_so(room: Classroom) -> None:
     with pytest.raises(ClassroomError, match="no graded submission of 01-single-server by nobody"):
         room.outcome(WRITTEN, "nobody")
@@ -174,4 +212,9 @@ def test_outcome_summaries() -> None:
     both = Outcome("a", 7, 9, hand_score=1, hand_max=3, hand_waiting=2)
     assert both.summary() == "7/9 autograded · by hand 1/1 · 2 points to grade by hand"
     assert Outcome("a", None, 9, hand_max=2, hand_waiting=2).summary() == "not graded"
+    blank = Outcome("a", 4, 9, hand_max=3, hand_waiting=1, hand_blank=2)
+    assert (
+        blank.summary()
+        == "4/9 autograded · 1 point to grade by hand · written answer left blank: 0/2"
+    )
     assert json.loads(json.dumps(Outcome("a", 9, 9).__dict__))["student"] == "a"

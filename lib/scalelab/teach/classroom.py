@@ -54,6 +54,8 @@ class Outcome:
     a teacher gave by hand so far, out of ``hand_max`` for the answers graded by hand, and
     ``hand_waiting`` the points of the answers no one has marked yet. ``hand_review`` are hand-marked
     points nbgrader asks to be looked at again, because the submission was regraded after marking.
+    ``hand_blank`` are the points of written answers left as handed out, which nbgrader scores 0 by
+    itself (a teacher can still mark them): they wait for no one, and the Formgrader does not list them.
     """
 
     student: str
@@ -64,6 +66,7 @@ class Outcome:
     hand_max: float = 0.0
     hand_waiting: float = 0.0
     hand_review: float = 0.0
+    hand_blank: float = 0.0
 
     @property
     def graded(self) -> bool:
@@ -75,13 +78,15 @@ class Outcome:
         if self.score is None:
             return "not graded"
         parts = [f"{self.score:g}/{self.max_score:g} autograded"]
-        marked = self.hand_max - self.hand_waiting
+        marked = self.hand_max - self.hand_waiting - self.hand_blank
         if marked:
             review = " (to review)" if self.hand_review else ""
             parts.append(f"by hand {self.hand_score:g}/{marked:g}{review}")
         if self.hand_waiting:
             points = "point" if self.hand_waiting == 1 else "points"
             parts.append(f"{self.hand_waiting:g} {points} to grade by hand")
+        if self.hand_blank:
+            parts.append(f"written answer left blank: 0/{self.hand_blank:g}")
         return " · ".join(parts)
 
 
@@ -466,19 +471,21 @@ class Classroom:
                 submission = gb.find_submission(name, student)
             except MissingEntry:
                 raise ClassroomError(f"no graded submission of {name} by {student}") from None
-            auto = auto_max = hand = hand_max = waiting = review = 0.0
+            auto = auto_max = hand = hand_max = waiting = review = blank = 0.0
             for notebook in submission.notebooks:
                 for g in notebook.grades:
                     if g.cell_type == "code":
                         auto, auto_max = auto + g.score, auto_max + g.max_score
                         continue
                     hand_max += g.max_score
-                    if g.manual_score is None:
+                    if g.manual_score is None and g.auto_score is not None:
+                        blank += g.max_score  # left as handed out: nbgrader scored it 0
+                    elif g.manual_score is None:
                         waiting += g.max_score
                     else:
                         hand += g.score
                         review += g.max_score if g.needs_manual_grade else 0
-        return Outcome(student, auto, auto_max, note, hand, hand_max, waiting, review)
+        return Outcome(student, auto, auto_max, note, hand, hand_max, waiting, review, blank)
 
     def _answers(self, name: str, student: str) -> dict[str, str] | None:
         """The answers (solution cells, by grade id) of a student's autograded notebook, if any."""

@@ -262,6 +262,14 @@ def teach(args: argparse.Namespace) -> int:
             summary = max(len(o.summary()) for o in outcomes)
             for o in outcomes:
                 print(f"{o.student:<{width}}  {o.summary():<{summary}}  {o.note}".rstrip())
+            ungraded = [o.student for o in outcomes if not o.graded]
+            if ungraded:  # like zip-collect: a script that goes on to feedback/export must notice
+                verb = "was" if len(ungraded) == 1 else "were"
+                print(
+                    f"{len(ungraded)} of {_count(outcomes, 'submission')} {verb} not graded "
+                    f"({', '.join(ungraded)}): each line above says why, and so will their feedback"
+                )
+                return 1
         elif args.step == "mark":
             room.mark(args.name, args.student, args.question, args.score, args.comment)
             marks = room.outcome(args.name, args.student).summary()
