@@ -42,8 +42,10 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Classroom:
         csv.writer(f).writerows([["id"], *[[s] for s in STUDENTS]])
     room = Classroom(course, contain=False)
     room.import_roster(roster)
-    room.release(NAME)
-    room.release(WRITTEN)
+    # generate only: release without --exchange would use an exchange the machine configures
+    # (a hub's /etc/jupyter), and a test must never publish to a real class
+    for name in (NAME, WRITTEN):
+        room.nbgrader("generate_assignment", name, "--force")
     return room
 
 
