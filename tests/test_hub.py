@@ -44,6 +44,8 @@ from submissions import reference_answers
 from testrun import IN_CI, once_per_run
 from wrong_solutions.w01_single_server import WRONG
 
+from scalelab.teach.hub import FORMGRADER, TEACHER_LAB_EXTENSIONS
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "hub"
 BIN = Path(sys.executable).parent  # the venv running the tests: hub, proxy and servers come from it
@@ -161,8 +163,20 @@ def _configure(base: Path) -> dict[str, Path]:
         str(system),
         "--exchange",
         str(exchange),
+        "--profile-dir",
+        str(base / "profile.d"),
     )
     _teach("--course", str(course), "hub-config", "instructor", "--home", str(teacher))
+    # TEACHING.md's sys-prefix commands turn nbgrader's teacher menus and the Formgrader off for
+    # everyone: here for the students only (see the hub's Spawner.environment).
+    students = base / "students-etc-jupyter"
+    (students / "labconfig").mkdir(parents=True)
+    (students / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": dict.fromkeys(TEACHER_LAB_EXTENSIONS, True)})
+    )
+    (students / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {FORMGRADER: False}}})
+    )
     for user in [TEACHER, *STUDENTS]:
         home = homes / user
         for plugin, values in LAB_SETTINGS.items():
@@ -174,7 +188,13 @@ def _configure(base: Path) -> dict[str, Path]:
         (homes / student / ".jupyter" / "nbgrader_config.py").write_text(
             f'c = get_config()\nc.CourseDirectory.student_id = "{student}"\n'
         )
-    return {"homes": homes, "course": course, "system": system, "exchange": exchange}
+    return {
+        "homes": homes,
+        "course": course,
+        "system": system,
+        "exchange": exchange,
+        "students": students,
+    }
 
 
 def _hub_config(
@@ -191,7 +211,11 @@ def _hub_config(
     (shims / "alembic").symlink_to(BIN / "alembic")
     system_path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p != str(BIN)]
     server_path = os.pathsep.join([str(shims), *system_path])
-    environment = {"JUPYTER_CONFIG_PATH": str(paths["system"]), "PATH": server_path, MARKER: marker}
+    environment = {
+        "JUPYTER_CONFIG_PATH": str(paths["system"]),
+        "PATH": server_path,
+        MARKER: marker,
+    }
     roles = [{"name": SERVICE, "scopes": SERVICE_SCOPES, "services": [SERVICE]}]
     return f"""
 c = get_config()
@@ -212,6 +236,14 @@ c.Spawner.ip = "127.0.0.1"
 c.Spawner.cmd = [{str(BIN / "jupyterhub-singleuser")!r}]
 c.Spawner.args = {args!r}
 c.Spawner.environment = {environment!r}
+# Students' servers also read the settings TEACHING.md's sys-prefix commands write for everyone
+# (nbgrader's teacher menus and the Formgrader off). Here they cannot go below ~/.jupyter, where
+# hub-config instructor turns them back on for the teacher (only the environment's folder and the
+# system's are below it, and this test writes to neither), so the teacher's server goes without.
+c.Spawner.environment["JUPYTER_CONFIG_PATH"] = lambda spawner: (
+    {str(paths["system"])!r} if spawner.user.name == {TEACHER!r}
+    else {str(paths["students"]) + os.pathsep + str(paths["system"])!r}
+)
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = {WAIT}
 c.Spawner.http_timeout = {WAIT}
@@ -606,6 +638,19 @@ def _flagged(hub: Hub) -> dict[str, bool]:
     return {s["student"]: s["needs_manual_grade"] for s in submissions}
 
 
+def _disabled_lab_extensions(hub: Hub, name: str) -> set[str]:
+    """The JupyterLab extensions ``name``'s page turns off (its page config, in the /lab page)."""
+    page = hub.user(name, "GET", "/lab").text
+    found = re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S
+    )
+    assert found, f"no page config in {name}'s /lab page"
+    disabled = json.loads(found.group(1)).get("disabledExtensions", {})
+    if isinstance(disabled, list):
+        return set(disabled)
+    return {extension for extension, off in disabled.items() if off}
+
+
 def _grades(csv_file: Path) -> dict[str, float]:
     with csv_file.open(newline="") as f:
         return {
@@ -698,6 +743,10 @@ def test_a_class_on_jupyterhub(hub: Hub) -> None:
     assert [(a["name"], a["num_submissions"]) for a in listed] == [(NAME, 3)], listed
     source = Path(listed[0]["source_path"])
     assert source.parts[-2:] == ("solutions", NAME), listed
+    # Students have neither the Formgrader nor the teacher's menus; the teacher has both.
+    assert hub.user("alice", "GET", "/formgrader").status_code == 404
+    assert _disabled_lab_extensions(hub, "alice") >= set(TEACHER_LAB_EXTENSIONS)
+    assert not _disabled_lab_extensions(hub, TEACHER) & set(TEACHER_LAB_EXTENSIONS)
     _screenshots(hub)
     sizing["s to spawn one server alone"] = _respawn_alone(hub, "carol")
     sizing["MiB hub and proxy at the end"] = _hub_and_proxy_rss(hub)

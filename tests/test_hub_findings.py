@@ -216,7 +216,7 @@ def test_hub_config_never_overwrites_a_file_it_did_not_write_and_keeps_a_backup_
     # a second --force keeps both earlier versions
     assert cli.main([*argv, "--force"]) == 0
     assert (plain_home / ".jupyter" / "nbgrader_config.py.bak").read_bytes() == mine
-    assert sorted(p.name for p in config.parent.iterdir()) == [
+    assert sorted(p.name for p in config.parent.glob("nbgrader_config.py*")) == [
         "nbgrader_config.py",
         "nbgrader_config.py.bak",
         "nbgrader_config.py.bak1",
@@ -256,19 +256,39 @@ def test_hub_config_system_writes_the_exchange_and_course_id_for_everyone(
     template: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     etc, exchange = tmp_path / "etc" / "jupyter", tmp_path / "srv" / "exchange"
+    profiles = tmp_path / "etc" / "profile.d"
     argv = _teach(template, "hub-config", "system", "--dir", str(etc), "--exchange", str(exchange))
+    argv += ["--profile-dir", str(profiles)]
     assert cli.main(argv) == 0
+    # every login shell (students' too: Debian's /etc/profile resets PATH) finds the commands
+    shell = subprocess.run(
+        [
+            "env",
+            "-i",
+            "PATH=/usr/bin:/bin",
+            "bash",
+            "-c",
+            f". {profiles}/scalelab.sh; command -v nbgrader",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert shell.stdout.strip() == str(BIN / "nbgrader"), shell
     text = (etc / "nbgrader_config.py").read_text()
     assert 'c.CourseDirectory.course_id = "scalelab"' in text
     assert f'c.Exchange.root = "{exchange}"' in text
     assert exchange.stat().st_mode & 0o777 == 0o777  # every user writes to it (nbgrader's docs)
+    assert exchange.stat().st_mode & 0o1000  # sticky: no one removes or renames another's folder
     out = capsys.readouterr().out
     assert f"wrote {etc / 'nbgrader_config.py'}" in out
     assert f"made {exchange}" in out
     written = (etc / "nbgrader_config.py").read_bytes()
     assert cli.main(argv) == 0
     assert (etc / "nbgrader_config.py").read_bytes() == written
-    assert f"unchanged {etc / 'nbgrader_config.py'}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"unchanged {etc / 'nbgrader_config.py'}" in out
+    assert f"unchanged {profiles / 'scalelab.sh'}" in out
 
 
 # -- finding 6: the course's commands in a hub terminal (bash -l) --------------------------------------
@@ -341,6 +361,7 @@ def released(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
                 continue
             if configure:
                 argv = ["hub-config", "system", "--dir", str(etc), "--exchange", str(exchange)]
+                argv += ["--profile-dir", str(base / "profile.d")]
                 assert cli.main(_teach(course, *argv)) == 0
                 mp.setenv("JUPYTER_CONFIG_PATH", str(etc))
             out = io.StringIO()
@@ -501,3 +522,59 @@ def test_teach_in_a_hub_terminal_finds_the_course_hub_config_named(
     assert cli._default_course() == ROOT
     monkeypatch.chdir(template)  # the current folder, when it is a course, comes first
     assert cli._default_course() == template
+
+
+def test_hub_config_instructor_turns_the_teachers_extensions_on_and_keeps_the_users_json(
+    template: Path, plain_home: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`jupyter server extension enable --user` does not turn the Formgrader back on (it only
+    toggles extensions already listed in ~/.jupyter), so hub-config instructor writes the settings."""
+    from scalelab.teach.hub import FORMGRADER, TEACHER_LAB_EXTENSIONS
+
+    server = plain_home / ".jupyter" / "jupyter_server_config.json"
+    server.parent.mkdir(parents=True)
+    server.write_text('{"ServerApp": {"jpserver_extensions": {"mine": true}, "port": 9999}}')
+    argv = _teach(template, "hub-config", "instructor", "--home", str(plain_home))
+    assert cli.main(argv) == 0
+    assert json.loads(server.read_text()) == {
+        "ServerApp": {"jpserver_extensions": {"mine": True, FORMGRADER: True}, "port": 9999}
+    }
+    page = plain_home / ".jupyter" / "labconfig" / "page_config.json"
+    assert json.loads(page.read_text()) == {
+        "disabledExtensions": dict.fromkeys(TEACHER_LAB_EXTENSIONS, False)
+    }
+    out = capsys.readouterr().out
+    assert f"updated {server}" in out and f"wrote {page}" in out
+    assert cli.main(argv) == 0
+    assert f"unchanged {server}" in capsys.readouterr().out
+    page.write_text("{not json")
+    assert cli.main(argv) == 1
+    assert "is not valid JSON" in capsys.readouterr().err
+    assert page.read_text() == "{not json"  # left as it is
+
+
+def test_hub_config_instructor_warns_when_other_accounts_can_read_the_course(
+    template: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Debian (and Ubuntu before 21.04) make homes 0755: every student could read the hidden tests."""
+    import tempfile
+
+    from scalelab.teach.hub import readable_by_others
+
+    home = Path(tempfile.mkdtemp(prefix="scalelab-open-home-", dir="/tmp"))
+    try:
+        course = Path(shutil.copytree(template, home / "course"))
+        home.chmod(0o755)
+        course.chmod(0o755)
+        assert readable_by_others(course)
+        assert cli.main(_teach(course, "hub-config", "instructor", "--home", str(home))) == 0
+        warning = f"warning: other accounts can read {course}"
+        assert warning in capsys.readouterr().out
+        home.chmod(0o700)
+        assert not readable_by_others(course)
+        assert cli.main(_teach(course, "hub-config", "instructor", "--home", str(home))) == 0
+        assert warning not in capsys.readouterr().out
+        home.chmod(0o711)  # others may pass through but not list the home: the course still shows
+        assert readable_by_others(course)
+    finally:
+        shutil.rmtree(home)

@@ -174,6 +174,14 @@ def _teach_parser(sub: argparse._SubParsersAction) -> None:
         default=Path("/srv/nbgrader/exchange"),
         help="the exchange folder (default: /srv/nbgrader/exchange)",
     )
+    system.add_argument(
+        "--profile-dir",
+        type=Path,
+        default=Path("/etc/profile.d"),
+        metavar="DIR",
+        help="where the script that puts the course's commands on every login shell's PATH goes "
+        "(default: /etc/profile.d)",
+    )
     instructor = which.add_parser(
         "instructor",
         help="the instructor's ~/.jupyter/nbgrader_config.py (loads the course's) and PATH in a "
@@ -289,7 +297,9 @@ def _hub_config(args: argparse.Namespace, course: Path) -> int:
 
     try:
         if args.target == "system":
-            done = hub.system(course, args.dir, args.hub_exchange, force=args.force)
+            done = hub.system(
+                course, args.dir, args.hub_exchange, force=args.force, profile_dir=args.profile_dir
+            )
         else:
             done = hub.instructor(course, args.home, force=args.force)
     except hub.HubConfigError as e:

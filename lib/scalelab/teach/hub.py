@@ -1,7 +1,9 @@
 """The configuration a class on JupyterHub needs, written by ``scalelab teach hub-config``.
 
 ``system``: one ``nbgrader_config.py`` every user's Jupyter reads (``/etc/jupyter`` by default): the
-course id and the exchange, which it creates writable by everyone (nbgrader's docs: ``chmod ugo+rw``).
+course id and the exchange, which it creates writable by everyone (nbgrader's docs: ``chmod ugo+rw``)
+with the sticky bit, so no student can rename or remove what another account put there (a course's
+folder, which they could otherwise swap for their own).
 
 ``instructor``: the instructor's ``~/.jupyter/nbgrader_config.py``, which names the course folder and
 loads the course's own ``nbgrader_config.py``, so that the formgrader and every nbgrader command of the
@@ -33,6 +35,15 @@ MARK = "# Written by `scalelab teach hub-config`"
 BEGIN = b"# >>> scalelab"
 END = b"# <<< scalelab <<<"
 SYSTEM_DIR = Path("/etc/jupyter")
+PROFILE_DIR = Path("/etc/profile.d")
+#: nbgrader's extensions for the teacher: off for students (TEACHING.md's sys-prefix commands), and
+#: back on in the instructor's ~/.jupyter, which Jupyter reads before every other configuration folder.
+TEACHER_LAB_EXTENSIONS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+)
+FORMGRADER = "nbgrader.server_extensions.formgrader"
 EXCHANGE = Path("/srv/nbgrader/exchange")
 
 
@@ -112,6 +123,45 @@ class _Writer:
         return f"wrote {path} (yours is kept as {backup})"
 
 
+def _merged(old: object, update: dict) -> dict:
+    """``old`` (a JSON object) with ``update``'s keys set, recursively; nothing else changes."""
+    merged = dict(old) if isinstance(old, dict) else {}
+    for key, value in update.items():
+        merged[key] = _merged(merged.get(key), value) if isinstance(value, dict) else value
+    return merged
+
+
+def _json_setting(writer: _Writer, path: Path, update: dict, what: str) -> str:
+    """Set ``update``'s keys in the JSON file ``path`` (made if missing), keeping everything else."""
+    if path.exists():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8") or "{}")
+        except (ValueError, UnicodeDecodeError) as e:
+            raise HubConfigError(
+                f"{path} is not valid JSON ({e}): left as it is; fix or remove it and run again"
+            ) from None
+        if not isinstance(old, dict):
+            raise HubConfigError(f"{path} does not hold a JSON object: left as it is")
+    else:
+        old = None
+    new = _merged(old, update)
+    if new == old:
+        return f"unchanged {path} ({what})"
+    writer.write(path, (json.dumps(new, indent=2) + "\n").encode("utf-8"))
+    return f"{'updated' if old is not None else 'wrote'} {path} ({what})"
+
+
+def readable_by_others(folder: Path) -> bool:
+    """Whether accounts other than its owner (and root) can list ``folder``: every folder above it
+    lets others through (x) and it lets them read (r), by its "other" bits or its group's."""
+    folder = Path(folder).resolve()
+    for p in [*reversed(folder.parents), folder]:
+        mode = p.stat().st_mode
+        if p != folder and not mode & 0o011:
+            return False
+    return bool(folder.stat().st_mode & 0o044)
+
+
 def course_id(course: Path) -> str:
     """The course's ``CourseDirectory.course_id`` (from its nbgrader_config.py), else "scalelab"."""
     text = (Path(course) / "nbgrader_config.py").read_text(encoding="utf-8")
@@ -127,9 +177,15 @@ def check_course(course: Path) -> Path:
 
 
 def system(
-    course: Path, folder: Path = SYSTEM_DIR, exchange: Path = EXCHANGE, force: bool = False
+    course: Path,
+    folder: Path = SYSTEM_DIR,
+    exchange: Path = EXCHANGE,
+    force: bool = False,
+    profile_dir: Path | None = PROFILE_DIR,
+    bindir: Path | None = None,
 ) -> list[str]:
-    """Write ``folder/nbgrader_config.py`` (course id, exchange) and make the exchange."""
+    """Write ``folder/nbgrader_config.py`` (course id, exchange), make the exchange, and put the
+    course's commands on every login shell's PATH (``profile_dir/scalelab.sh``; None: not)."""
     course = check_course(course)
     exchange = Path(exchange).absolute()
     body = (
@@ -140,15 +196,24 @@ def system(
         f"c.Exchange.root = {json.dumps(str(exchange))}\n"
     )
     done = [_Writer().config(Path(folder).absolute() / "nbgrader_config.py", body, force)]
-    if exchange.is_dir() and exchange.stat().st_mode & 0o777 == 0o777:
-        done.append(f"unchanged {exchange} (the exchange, writable by everyone)")
+    if exchange.is_dir() and exchange.stat().st_mode & 0o1777 == 0o1777:
+        done.append(f"unchanged {exchange} (the exchange, writable by everyone, sticky)")
     else:
         what = (
-            "writable by everyone" if exchange.is_dir() else "(the exchange, writable by everyone)"
+            "writable by everyone, sticky"
+            if exchange.is_dir()
+            else "(the exchange, writable by everyone, sticky)"
         )
         exchange.mkdir(parents=True, exist_ok=True)
-        exchange.chmod(exchange.stat().st_mode | 0o777)
+        exchange.chmod(exchange.stat().st_mode | 0o1777)
         done.append(f"made {exchange} {what}")
+    if profile_dir is not None:
+        bindir = (
+            Path(bindir) if bindir is not None else Path(os.path.abspath(sys.executable)).parent
+        )
+        script = path_block(bindir).decode("utf-8")
+        line = _Writer().config(Path(profile_dir).absolute() / "scalelab.sh", script, force)
+        done.append(f"{line} (every login shell finds {bindir}: scalelab, nbgrader, pip)")
     return done
 
 
@@ -203,6 +268,28 @@ def instructor(
         f"c.CourseDirectory.root = {json.dumps(str(course))}\n"
     )
     done = [writer.config(home / ".jupyter" / "nbgrader_config.py", body, force)]
+    jupyter = home / ".jupyter"
+    done.append(
+        _json_setting(
+            writer,
+            jupyter / "jupyter_server_config.json",
+            {"ServerApp": {"jpserver_extensions": {FORMGRADER: True}}},
+            "the Formgrader on for you",
+        )
+    )
+    done.append(
+        _json_setting(
+            writer,
+            jupyter / "labconfig" / "page_config.json",
+            {"disabledExtensions": dict.fromkeys(TEACHER_LAB_EXTENSIONS, False)},
+            "nbgrader's teacher menus on for you",
+        )
+    )
+    if readable_by_others(course):
+        done.append(
+            f"warning: other accounts can read {course} (model answers, hidden tests, the "
+            f"gradebook): make your home private with `chmod 700 {home}`"
+        )
     if not course.is_relative_to(home.resolve()):
         done.append(
             f"note: the course {course} is not inside {home}: the formgrader works only for a "
