@@ -498,6 +498,19 @@ def test_collect_grades_a_students_own_submission_rather_than_a_later_one_made_a
     assert "made_as" in (nobody / f"{NAME}.ipynb").read_text()
 
 
+def test_collect_leaves_submitted_readable_by_the_teacher_only(
+    course: Path, released: dict, inbound: dict, tmp_path: Path
+) -> None:
+    exchange = Path(shutil.copytree(released["exchange"], tmp_path / "exchange", symlinks=True))
+    Classroom(course, exchange=exchange, contain=False).collect(NAME)
+    submitted = course / "submitted"
+    paths = [submitted, *submitted.rglob("*")]
+    assert submitted / "nobody" / NAME / f"{NAME}.ipynb" in paths
+    assert {str(p.relative_to(course)): oct(p.stat().st_mode & 0o077) for p in paths} == {
+        str(p.relative_to(course)): "0o0" for p in paths
+    }
+
+
 # -- finding 4: the formgrader's "needs manual grade" after teach mark ---------------------------------
 
 

@@ -17,7 +17,9 @@ import contextlib
 import csv
 import hashlib
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -262,11 +264,13 @@ class Classroom:
         """Copy submissions from the exchange into ``submitted/``: nbgrader's collect, which files
         each student id's newest submission, then, for a student whose newest submission was made by
         another account, that student's own latest one when there is one (see :meth:`submitters`).
-        Running it again ends in the same state. Returns what :meth:`submitters` says."""
+        ``submitted/`` is then the teacher's alone (:meth:`_lock_submitted`). Running it again ends
+        in the same state. Returns what :meth:`submitters` says."""
         self.nbgrader("collect", name, "--update")
         lines, own = self._check_submitters(name)
         for student, (forged, folder) in own.items():
             self._file(name, student, forged, folder)
+        self._lock_submitted()
         return lines
 
     def submitters(self, name: str) -> list[str]:
@@ -410,7 +414,25 @@ class Classroom:
         for path in downloads:
             shutil.copy2(path, archive / path.name)
         log = self.nbgrader("zip_collect", name, "--force", "--log-level=INFO")
+        self._lock_submitted()
         return self._collected(name, log)
+
+    def _lock_submitted(self) -> None:
+        """Take group and other permissions off everything under ``submitted/`` that the teacher
+        owns, so that only the teacher reads or changes a collected submission before grading it:
+        nbgrader copies the exchange's modes (its folders are 0777 on a hub) into ``submitted/``.
+        A ``groupshared`` course (instructors sharing it through a group) keeps its group's."""
+        submitted = self.root / "submitted"
+        if not submitted.is_dir():
+            return
+        closed = 0o007 if self.settings()["groupshared"] else 0o077
+        me = os.geteuid() if hasattr(os, "geteuid") else None
+        for path in [submitted, *submitted.rglob("*")]:
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode) or (me is not None and st.st_uid != me):
+                continue
+            if st.st_mode & closed:
+                path.chmod(stat.S_IMODE(st.st_mode) & ~closed)
 
     def _collected(self, name: str, log: str) -> Collected:
         """Read the collector's log lines (:data:`scalelab.teach.lms.MARK`) into a report."""
