@@ -9,11 +9,13 @@ reads or writes the real ~/.jupyter or /etc/jupyter. The end-to-end hub test is 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
 import json
 import os
 import pwd
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -392,25 +394,38 @@ def _chown(folder: Path, account: str) -> None:
         os.chown(path, pwd.getpwnam(account).pw_uid, -1)
 
 
-@pytest.mark.skipif(
+needs_root = pytest.mark.skipif(
     not hasattr(os, "geteuid") or os.geteuid() != 0,
     reason="needs root: chown makes the accounts nobody and daemon stand for two students",
 )
-def test_collect_names_a_submission_made_by_another_account_than_the_id_it_claims(
-    released: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
-    course, exchange = released["course"], released["exchange"]
-    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(released["etc"]))
-    submits = []
-    for student in ("nobody", "daemon"):  # real submissions, both made by this (root) account
-        work = tmp_path / "students" / student
-        shutil.copytree(course / "exercises" / NAME, work / NAME)
-        argv = [str(BIN / "nbgrader"), "submit", NAME, f"--student={student}"]
-        submits.append(subprocess.Popen(argv, cwd=work, stderr=subprocess.PIPE, text=True))
-    for submit in submits:
-        assert submit.wait(timeout=60) == 0, submit.stderr.read()
-    inbound = {p.name.split("+")[0]: p for p in (exchange / "scalelab" / "inbound").iterdir()}
 
+
+@pytest.fixture(scope="module")
+def inbound(released: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Real submissions of nobody and daemon (``nbgrader submit --student=…``, both made by the
+    account running the tests) in the released exchange: their inbound folders, by student."""
+    course, exchange = released["course"], released["exchange"]
+    base = tmp_path_factory.mktemp("students")
+    submits = []
+    with pytest.MonkeyPatch.context() as mp:
+        _isolate(mp, base)
+        mp.setenv("JUPYTER_CONFIG_PATH", str(released["etc"]))
+        for student in ("nobody", "daemon"):
+            work = base / student
+            shutil.copytree(course / "exercises" / NAME, work / NAME)
+            argv = [str(BIN / "nbgrader"), "submit", NAME, f"--student={student}"]
+            submits.append(subprocess.Popen(argv, cwd=work, stderr=subprocess.PIPE, text=True))
+        for submit in submits:
+            assert submit.wait(timeout=60) == 0, submit.stderr.read()
+    return {p.name.split("+")[0]: p for p in (exchange / "scalelab" / "inbound").iterdir()}
+
+
+@needs_root
+def test_collect_names_a_submission_made_by_another_account_than_the_id_it_claims(
+    released: dict, inbound: dict, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    course = released["course"]
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(released["etc"]))
     # a hub that runs everyone under one account (root here): who submitted cannot be checked
     assert cli.main(_teach(course, "collect", NAME)) == 0
     out = capsys.readouterr().out
@@ -418,7 +433,7 @@ def test_collect_names_a_submission_made_by_another_account_than_the_id_it_claim
         f"note: every submission of {NAME} was made by the account root, which is no student's "
         "(a hub that runs everyone under one account?): who submitted cannot be checked here"
     ) in out
-    assert "'s submission of" not in out
+    assert "warning" not in out
     assert f"2 submissions of {NAME} in submitted/" in out
 
     room = Classroom(course, contain=False)
@@ -426,11 +441,95 @@ def test_collect_names_a_submission_made_by_another_account_than_the_id_it_claim
     _chown(inbound["daemon"], "daemon")
     assert room.submitters(NAME) == []
 
-    _chown(inbound["daemon"], "nobody")  # nobody submitted as daemon
+    _chown(inbound["daemon"], "nobody")  # nobody submitted as daemon, who made none of their own
     assert room.submitters(NAME) == [
-        f"warning: daemon's submission of {NAME} was made by the account nobody "
-        f"({inbound['daemon'].name} in the exchange): check with both before grading it"
+        f"warning: the account nobody submitted {NAME} as daemon ({inbound['daemon'].name}): "
+        "submitted/daemon/ holds it, and daemon made no submission of their own; check with both "
+        "before grading it"
     ]
+
+
+def _later(folder: Path, seconds: float, student: str | None = None) -> Path:
+    """A copy of the inbound submission ``folder`` made ``seconds`` later, as ``student`` (default:
+    the same id), its notebook marked with the new folder's name; as ``nbgrader submit`` files one."""
+    from nbgrader.utils import parse_utc
+
+    claimed, name, stamp, _ = folder.name.rsplit("+", 3)
+    when = parse_utc(stamp) + datetime.timedelta(seconds=seconds)
+    stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    copy = folder.with_name(f"{student or claimed}+{name}+{stamp}+{secrets.token_hex(6)}")
+    shutil.copytree(folder, copy)
+    (copy / "timestamp.txt").write_text(stamp)
+    notebook = copy / f"{NAME}.ipynb"
+    cells = json.loads(notebook.read_text())
+    cells["metadata"]["made_as"] = copy.name
+    notebook.write_text(json.dumps(cells))
+    shutil.copystat(folder / f"{NAME}.ipynb", notebook)
+    return copy
+
+
+def _state(course: Path) -> dict[str, bytes]:
+    submitted = course / "submitted"
+    return {
+        str(p.relative_to(submitted)): p.read_bytes() for p in submitted.rglob("*") if p.is_file()
+    }
+
+
+@needs_root
+def test_collect_grades_a_students_own_submission_rather_than_a_later_one_made_as_them(
+    course: Path, released: dict, inbound: dict, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    exchange = Path(shutil.copytree(released["exchange"], tmp_path / "exchange", symlinks=True))
+    mine = {s: exchange / "scalelab" / "inbound" / p.name for s, p in inbound.items()}
+    _chown(mine["nobody"], "nobody")
+    _chown(mine["daemon"], "daemon")
+    forged = _later(mine["daemon"], 6, student="nobody")  # daemon, 6 s later, as nobody
+    as_kim = _later(mine["daemon"], 3, student="kim")  # daemon as kim, who made none
+    _chown(forged, "daemon")
+    _chown(as_kim, "daemon")
+    argv = _teach(course, "--exchange", str(exchange), "collect", NAME)
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out.splitlines()[1:]  # after "course: …"
+    assert printed == [
+        f"warning: the account daemon submitted {NAME} as kim ({as_kim.name}): submitted/kim/ "
+        "holds it, and kim made no submission of their own; check with both before grading it",
+        f"warning: the account daemon submitted {NAME} as nobody ({forged.name}): graded instead "
+        f"is nobody's own latest submission ({mine['nobody'].name}); check with both",
+        f"3 submissions of {NAME} in submitted/",
+    ]
+    nobody = course / "submitted" / "nobody" / NAME
+    assert {p.name: p.read_bytes() for p in nobody.iterdir()} == {
+        p.name: p.read_bytes() for p in mine["nobody"].iterdir()
+    }  # timestamp.txt too: a later collect --update compares with it
+    assert "made_as" in (course / "submitted" / "kim" / NAME / f"{NAME}.ipynb").read_text()
+    state = _state(course)
+    assert cli.main(argv) == 0  # again: the same lines, the same files
+    assert capsys.readouterr().out.splitlines()[1:] == printed
+    assert _state(course) == state
+
+    # nobody submits once more, later than daemon did: that one is graded, and daemon's still named
+    again = _later(mine["nobody"], 9)
+    _chown(again, "nobody")
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out.splitlines()[1:3] == printed[:1] + [
+        f"warning: the account daemon submitted {NAME} as nobody ({forged.name}): not graded, "
+        f"nobody's own latest submission ({again.name}) is; check with both"
+    ]
+    assert (nobody / "timestamp.txt").read_text() == (again / "timestamp.txt").read_text()
+    assert "made_as" in (nobody / f"{NAME}.ipynb").read_text()
+
+
+def test_collect_leaves_submitted_readable_by_the_teacher_only(
+    course: Path, released: dict, inbound: dict, tmp_path: Path
+) -> None:
+    exchange = Path(shutil.copytree(released["exchange"], tmp_path / "exchange", symlinks=True))
+    Classroom(course, exchange=exchange, contain=False).collect(NAME)
+    submitted = course / "submitted"
+    paths = [submitted, *submitted.rglob("*")]
+    assert submitted / "nobody" / NAME / f"{NAME}.ipynb" in paths
+    assert {str(p.relative_to(course)): oct(p.stat().st_mode & 0o077) for p in paths} == {
+        str(p.relative_to(course)): "0o0" for p in paths
+    }
 
 
 # -- finding 4: the formgrader's "needs manual grade" after teach mark ---------------------------------

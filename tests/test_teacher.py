@@ -94,6 +94,10 @@ def test_zip_collect_files_each_submission_under_the_student_its_file_name_names
     assert skipped[metadata] == "not a notebook (.txt): only .ipynb files are collected"
     assert "does not match the LMS file name pattern" in skipped[f"{zipped}{NAME}.ipynb"]
     assert "mallory is not in the roster" in skipped[f"{zipped}{_lms('mallory')}"]
+    # only the teacher reads or changes what was filed (nobody else's until it is graded)
+    submitted = room.root / "submitted"
+    opened = [p for p in [submitted, *submitted.rglob("*")] if p.stat().st_mode & 0o077]
+    assert opened == []
 
 
 def test_teach_zip_collect_names_every_file_it_skipped_and_fails_when_a_notebook_was_left(

@@ -17,7 +17,9 @@ import contextlib
 import csv
 import hashlib
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -223,7 +225,9 @@ class Classroom:
         """What nbgrader's own configuration loading finds for this course (every file nbgrader
         reads when it runs in the course folder: JUPYTER_CONFIG_PATH, ~/.jupyter, the system folders,
         the course's own): ``exchange`` (a configured ``Exchange.root``, else None),
-        ``default_exchange`` (nbgrader's default) and ``course_id``. Asked once, in a subprocess."""
+        ``default_exchange`` (nbgrader's default), ``course_id``, and what nbgrader's collect copies
+        a submission with (``ignore``, ``include``, ``max_file_size``) and whether the course is
+        ``groupshared``. Asked once, in a subprocess."""
         if self._settings is None:
             done = subprocess.run(
                 [sys.executable, "-c", _SETTINGS],
@@ -257,25 +261,42 @@ class Classroom:
         return exchange
 
     def collect(self, name: str) -> list[str]:
-        """Copy submissions from the exchange into ``submitted/``; return what :meth:`submitters`
-        says about who made them."""
+        """Copy submissions from the exchange into ``submitted/``: nbgrader's collect, which files
+        each student id's newest submission, then, for a student whose newest submission was made by
+        another account, that student's own latest one when there is one (see :meth:`submitters`).
+        ``submitted/`` is then the teacher's alone (:meth:`_lock_submitted`). Running it again ends
+        in the same state. Returns what :meth:`submitters` says."""
         self.nbgrader("collect", name, "--update")
-        return self.submitters(name)
+        lines, own = self._check_submitters(name)
+        for student, (forged, folder) in own.items():
+            self._file(name, student, forged, folder)
+        self._lock_submitted()
+        return lines
 
     def submitters(self, name: str) -> list[str]:
         """Submissions of ``name`` in the exchange made by another account than the student id they
-        claim, one line each; or one line when every submission was made by one account that is no
+        claim, one line each, saying which submission of that student :meth:`collect` files in
+        ``submitted/``; or one line when every submission was made by one account that is no
         student's (a hub that runs everyone under one account), where this cannot be checked.
 
-        nbgrader files a submission under the id the student gives (``submit --student=…``) and
-        only logs "cheating attempt?" when the folder's owner differs; on a hub (The Littlest
-        JupyterHub) student ids are the accounts' names, and the exchange's folders keep their owners.
+        nbgrader files a submission under the id the student gives (``submit --student=…``), keeps
+        only the newest one of each id, and only logs "cheating attempt?" when the folder's owner
+        differs. On a hub (The Littlest JupyterHub) student ids are the accounts' names, and the
+        exchange's folders keep their owners: when the newest submission under a student's id was
+        made by another account, :meth:`collect` files that student's own latest submission instead
+        (the line names both); when the student made none, the other account's stays.
         """
+        return self._check_submitters(name)[0]
+
+    def _check_submitters(self, name: str) -> tuple[list[str], dict[str, tuple[Path, Path]]]:
+        """What :meth:`submitters` says, and for each student whose newest submission another
+        account made while they made their own: (that newest submission, their own latest)."""
         import pwd
+
+        from nbgrader.utils import parse_utc
 
         exchange = self.exchange_root() or Path(self.settings()["default_exchange"])
         inbound = exchange / self.settings()["course_id"] / "inbound"
-        folders = sorted(p for p in inbound.glob(f"*+{name}+*") if p.is_dir())
 
         def account(uid: int) -> str:
             try:
@@ -283,36 +304,96 @@ class Classroom:
             except KeyError:
                 return f"uid {uid}"
 
-        made: dict[Path, tuple[str, set[str]]] = {}
+        made: dict[Path, tuple[str, object, set[str]]] = {}
         try:
-            for folder in folders:
-                claimed = folder.name.rsplit("+", 3)[0]
+            for folder in sorted(p for p in inbound.glob(f"*+{name}+*") if p.is_dir()):
+                claimed, _, stamp, _ = folder.name.rsplit("+", 3)
                 owners = {account(p.stat().st_uid) for p in [folder, *folder.rglob("*")]}
-                made[folder] = (claimed, owners)
-        except OSError as e:
-            return [f"note: cannot check who made the submissions of {name}: {e}"]
+                made[folder] = (claimed, parse_utc(stamp), owners)
+        except (OSError, ValueError) as e:
+            return [f"note: cannot check who made the submissions of {name}: {e}"], {}
         if not made:
-            return []
-        everyone = set().union(*(owners for _, owners in made.values()))
+            return [], {}
+        everyone = set().union(*(owners for _, _, owners in made.values()))
         with self.gradebook() as gb:
-            students = {s.id for s in gb.students} | {claimed for claimed, _ in made.values()}
+            students = {s.id for s in gb.students} | {claimed for claimed, _, _ in made.values()}
         if len(everyone) == 1 and not everyone & students:
             [shared] = everyone
             return [
                 f"note: every submission of {name} was made by the account {shared}, which is no "
                 "student's (a hub that runs everyone under one account?): who submitted cannot "
                 "be checked here"
-            ]
-        lines = []
-        for folder, (claimed, owners) in made.items():
-            others = sorted(owners - {claimed})
-            if others:
-                lines.append(
-                    f"warning: {claimed}'s submission of {name} was made by the account "
-                    f"{' and '.join(others)} ({folder.name} in the exchange): check with both "
-                    "before grading it"
-                )
-        return lines
+            ], {}
+        by_student: dict[str, list[Path]] = {}
+        for folder, (claimed, _, _) in made.items():
+            by_student.setdefault(claimed, []).append(folder)
+        lines, replaced = [], {}
+        for student, folders in sorted(by_student.items()):
+            folders.sort(key=lambda f: made[f][1])  # as nbgrader: the newest is collected
+            newest = folders[-1]
+            own = [f for f in folders if made[f][2] == {student}]
+            graded = own[-1] if own and newest not in own else newest
+            if graded != newest:
+                replaced[student] = (newest, graded)
+            for folder in folders:
+                others = sorted(made[folder][2] - {student})
+                if not others:
+                    continue
+                who = f"the account{'s' if len(others) > 1 else ''} {' and '.join(others)}"
+                said = f"warning: {who} submitted {name} as {student} ({folder.name})"
+                if folder == graded:
+                    said += (
+                        f": submitted/{student}/ holds it, and {student} made no submission of "
+                        "their own; check with both before grading it"
+                    )
+                elif folder == newest:
+                    said += (
+                        f": graded instead is {student}'s own latest submission ({graded.name}); "
+                        "check with both"
+                    )
+                elif graded in own:
+                    said += (
+                        f": not graded, {student}'s own latest submission ({graded.name}) is; "
+                        "check with both"
+                    )
+                else:
+                    said += (
+                        f": not graded, the later one submitted/{student}/ holds "
+                        f"({graded.name}) is; check with both"
+                    )
+                lines.append(said)
+        return lines, replaced
+
+    def _file(self, name: str, student: str, forged: Path, folder: Path) -> None:
+        """Put the inbound submission ``folder`` in ``submitted/<student>/<name>/`` in place of the
+        copy of ``forged`` nbgrader's collect filed there, copied as nbgrader copies a submission
+        (its ``timestamp.txt`` too, which a later ``collect --update`` compares with)."""
+        from nbgrader.utils import ignore_patterns
+
+        dest = self.root / "submitted" / student / name
+
+        def stamp(where: Path) -> str | None:
+            with contextlib.suppress(OSError):
+                return (where / "timestamp.txt").read_text(encoding="utf-8").strip()
+            return None
+
+        if dest.exists() and stamp(dest) != stamp(forged):
+            return  # not what nbgrader filed from the exchange (already the student's own)
+        settings = self.settings()
+        new = dest.with_name(f".{name}.collecting")
+        shutil.rmtree(new, ignore_errors=True)
+        shutil.copytree(
+            folder,
+            new,
+            ignore=ignore_patterns(
+                exclude=settings["ignore"],
+                include=settings["include"],
+                max_file_size=settings["max_file_size"],
+            ),
+        )
+        if dest.exists():
+            shutil.rmtree(dest)
+        new.rename(dest)
 
     def zip_collect(self, name: str, downloads: Iterable[Path]) -> Collected:
         """Take an LMS download (a zip, or files named ``…_<student>_attempt_<time>_<file>``) into
@@ -333,7 +414,25 @@ class Classroom:
         for path in downloads:
             shutil.copy2(path, archive / path.name)
         log = self.nbgrader("zip_collect", name, "--force", "--log-level=INFO")
+        self._lock_submitted()
         return self._collected(name, log)
+
+    def _lock_submitted(self) -> None:
+        """Take group and other permissions off everything under ``submitted/`` that the teacher
+        owns, so that only the teacher reads or changes a collected submission before grading it:
+        nbgrader copies the exchange's modes (its folders are 0777 on a hub) into ``submitted/``.
+        A ``groupshared`` course (instructors sharing it through a group) keeps its group's."""
+        submitted = self.root / "submitted"
+        if not submitted.is_dir():
+            return
+        closed = 0o007 if self.settings()["groupshared"] else 0o077
+        me = os.geteuid() if hasattr(os, "geteuid") else None
+        for path in [submitted, *submitted.rglob("*")]:
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode) or (me is not None and st.st_uid != me):
+                continue
+            if st.st_mode & closed:
+                path.chmod(stat.S_IMODE(st.st_mode) & ~closed)
 
     def _collected(self, name: str, log: str) -> Collected:
         """Read the collector's log lines (:data:`scalelab.teach.lms.MARK`) into a report."""
@@ -663,10 +762,15 @@ from nbgrader.exchange.default.exchange import Exchange
 app = NbGrader()
 app.load_config_file()
 config = app.config
+coursedir = CourseDirectory(config=config)
 print(json.dumps({
     "exchange": str(config.Exchange.root) if "root" in config.Exchange else None,
     "default_exchange": Exchange(config=config).root,
-    "course_id": CourseDirectory(config=config).course_id,
+    "course_id": coursedir.course_id,
+    "ignore": list(coursedir.ignore),
+    "include": list(coursedir.include),
+    "max_file_size": coursedir.max_file_size,
+    "groupshared": coursedir.groupshared,
 }))
 """
 
