@@ -675,5 +675,7 @@ def test_hub_config_instructor_warns_when_other_accounts_can_read_the_course(
         assert warning not in capsys.readouterr().out
         home.chmod(0o711)  # others may pass through but not list the home: the course still shows
         assert readable_by_others(course)
+        home.chmod(0o750)  # Ubuntu's default: the owner's own group only (root's, here)
+        assert not readable_by_others(course)
     finally:
         shutil.rmtree(home)

@@ -151,15 +151,32 @@ def _json_setting(writer: _Writer, path: Path, update: dict, what: str) -> str:
     return f"{'updated' if old is not None else 'wrote'} {path} ({what})"
 
 
+def _shared_group(st: os.stat_result) -> bool:
+    """Whether the group of a file has accounts other than its owner: not the owner's own group
+    (Debian and Ubuntu give each account a group of its name, alone in it)."""
+    import grp
+    import pwd
+
+    try:
+        group, owner = grp.getgrgid(st.st_gid), pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        return True
+    return group.gr_name != owner or any(member != owner for member in group.gr_mem)
+
+
 def readable_by_others(folder: Path) -> bool:
     """Whether accounts other than its owner (and root) can list ``folder``: every folder above it
-    lets others through (x) and it lets them read (r), by its "other" bits or its group's."""
+    lets them through (x) and it lets them read (r), by its "other" bits, or its group's when that
+    group is not the owner's own."""
+
+    def bits(p: Path, other: int, group: int) -> bool:
+        st = p.stat()
+        return bool(st.st_mode & other or (st.st_mode & group and _shared_group(st)))
+
     folder = Path(folder).resolve()
-    for p in [*reversed(folder.parents), folder]:
-        mode = p.stat().st_mode
-        if p != folder and not mode & 0o011:
-            return False
-    return bool(folder.stat().st_mode & 0o044)
+    if not all(bits(p, 0o001, 0o010) for p in folder.parents):
+        return False
+    return bits(folder, 0o004, 0o040)
 
 
 def course_id(course: Path) -> str:
