@@ -5,12 +5,16 @@ course id and the exchange, which it creates writable by everyone (nbgrader's do
 with the sticky bit, so no student can rename or remove what another account put there (a course's
 folder, which they could otherwise swap for their own).
 
+It also writes ``/etc/profile.d/scalelab.sh``, which puts the bin folder of this Python on every login
+shell's PATH (Debian's ``/etc/profile`` resets PATH, and a hub terminal is ``bash -l``).
+
 ``instructor``: the instructor's ``~/.jupyter/nbgrader_config.py``, which names the course folder and
 loads the course's own ``nbgrader_config.py``, so that the formgrader and every nbgrader command of the
 instructor's server (started in the home, not in the course) keep ``solutions/``, ``exercises/`` and
-the grading guards; and a marked block at the end of the login profile (``~/.bash_profile``,
-``~/.bash_login`` or ``~/.profile``: the one bash reads) that puts the bin folder of this Python in
-front of PATH, since a hub terminal is ``bash -l`` and ``/etc/profile`` may reset PATH.
+the grading guards; the Formgrader and nbgrader's teacher menus turned back on for the instructor
+(merged into ``~/.jupyter``'s JSON settings: TEACHING.md turns them off for everyone); a marked block
+at the end of the login profile (``~/.bash_profile``, ``~/.bash_login`` or ``~/.profile``: the one
+bash reads) with the same PATH; and a warning when other accounts can read the course.
 
 Nothing a user wrote is lost: a configuration file is replaced only when this module wrote it and no
 one has edited it since (its first line carries a checksum of the rest); otherwise it is left alone,
