@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,20 +26,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from testrun import IN_CI, once_per_run
+from testrun import CHROMIUM, CHROMIUM_FLAGS, free_ports, once_per_run, require
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
-CHROMIUM = Path(os.environ.get("SCALELAB_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 COURSE = "course/05-load-balancer.ipynb"
 EXERCISE = "my-work/05-load-balancer/05-load-balancer.ipynb"
 TOKEN = "scalelab-browser-test-token"
@@ -113,25 +102,12 @@ NOTEBOOK_STATE_JS = """panel => ({
 
 def _require(present: bool, what: str) -> None:
     """Skip locally, fail in CI, when a piece the browser test needs is missing."""
-    if present:
-        return
     how = (
         "install Chromium (apt-get install -y chromium, or set SCALELAB_CHROMIUM to a Chromium "
         "binary) and Playwright (.venv/bin/pip install playwright; never `playwright install`), "
         "or run `make test CI=true`, which installs both"
     )
-    if IN_CI:
-        pytest.fail(
-            f"CI={os.environ.get('CI')} but {what}: the browser test must run in CI; {how}",
-            pytrace=False,
-        )
-    pytest.skip(f"browser test: {what}; to run it, {how}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    require(present, what, "browser", how)
 
 
 def _status(url: str) -> int:
@@ -199,7 +175,7 @@ def lab(chromium: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
 
-    port = _free_port()
+    [port] = free_ports()
     command = [
         str(Path(sys.executable).with_name("jupyter")),
         "lab",

@@ -31,7 +31,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,7 +40,7 @@ from pathlib import Path
 
 import pytest
 from submissions import reference_answers
-from testrun import IN_CI, once_per_run
+from testrun import CHROMIUM, CHROMIUM_FLAGS, free_ports, once_per_run, require
 from wrong_solutions.w01_single_server import WRONG
 
 from scalelab.teach.hub import FORMGRADER, TEACHER_LAB_EXTENSIONS
@@ -49,16 +48,6 @@ from scalelab.teach.hub import FORMGRADER, TEACHER_LAB_EXTENSIONS
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "hub"
 BIN = Path(sys.executable).parent  # the venv running the tests: hub, proxy and servers come from it
-CHROMIUM = Path(os.environ.get("SCALELAB_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 NAME = "01-single-server"  # the smallest exercise with a written answer (graded by hand)
 WRITTEN = "target-answer"
 TEACHER = "teacher"
@@ -85,32 +74,16 @@ BOB_MISTAKE = "capacity forgets the cores"
 pytestmark = pytest.mark.xdist_group("hub")
 
 
+HOW = (
+    "install the test extra (.venv/bin/pip install -e '.[test]': jupyterhub, "
+    "configurable-http-proxy, playwright) and Chromium (apt-get install -y chromium), or run "
+    "`make test CI=true`"
+)
+
+
 def _require(present: bool, what: str) -> None:
     """Skip locally, fail in CI, when a piece the hub test needs is missing."""
-    if present:
-        return
-    how = (
-        "install the test extra (.venv/bin/pip install -e '.[test]': jupyterhub, "
-        "configurable-http-proxy, playwright) and Chromium (apt-get install -y chromium), or run "
-        "`make test CI=true`"
-    )
-    if IN_CI:
-        pytest.fail(
-            f"CI={os.environ.get('CI')} but {what}: the hub test must run in CI; {how}",
-            pytrace=False,
-        )
-    pytest.skip(f"hub test: {what}; to run it, {how}")
-
-
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+    require(present, what, "hub", HOW)
 
 
 def _marked(value: str) -> list[int]:
@@ -341,7 +314,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     base = tmp_path_factory.mktemp("hub")
     paths = _configure(base)
     marker, token = uuid.uuid4().hex, secrets.token_hex(32)
-    ports = _free_ports(3)
+    ports = free_ports(3)
     config = base / "jupyterhub_config.py"
     config.write_text(_hub_config(base, paths, ports, marker, token))
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != str(BIN))

@@ -9,20 +9,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from testrun import free_ports
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _copy_of_checkout(dest: Path) -> Path:
@@ -56,7 +51,7 @@ def _get(url: str) -> tuple[int, bytes]:
 def test_make_lab_serves_the_welcome_notebook(tmp_path: Path) -> None:
     # No token given: JupyterLab makes one and prints the address with it, as for a learner, and
     # the test reads it from the log the way a learner would copy it.
-    port = _free_port()
+    [port] = free_ports()
     flags = f"--no-browser --ip=127.0.0.1 --port={port}"
     log = tmp_path / "lab.log"
     checkout = _copy_of_checkout(tmp_path / "checkout")

@@ -1,5 +1,6 @@
 """What one test run shares across its xdist workers: CI mode, a folder for the run, set-ups that must
-happen once per run, and ``xdist_group`` marks that hold whatever pytest and pytest-xdist resolve.
+happen once per run, and ``xdist_group`` marks that hold whatever pytest and pytest-xdist resolve;
+and what the tests of real programs share: Chromium, free loopback ports, skip locally / fail in CI.
 
 ``tests/conftest.py`` wires the hooks; tests import ``IN_CI`` and ``once_per_run`` from here.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -25,6 +27,44 @@ def truthy(value: str | None) -> bool:
 
 #: A CI run: the browser and class tests must run (a missing piece fails them instead of skipping).
 IN_CI = truthy(os.environ.get("CI"))
+
+#: The Chromium the browser and hub tests drive (Debian's package), and its flags for a headless run.
+CHROMIUM = Path(os.environ.get("SCALELAB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def require(present: bool, what: str, test: str, how: str) -> None:
+    """A piece the ``test`` test needs (a program, a package) is missing unless ``present``: skip
+    locally with one line, fail in CI, where the test must run; ``how`` says how to get it."""
+    if present:
+        return
+    if IN_CI:
+        pytest.fail(
+            f"CI={os.environ.get('CI')} but {what}: the {test} test must run in CI; {how}",
+            pytrace=False,
+        )
+    pytest.skip(f"{test} test: {what}; to run it, {how}")
+
+
+def free_ports(n: int = 1) -> list[int]:
+    """``n`` different TCP ports free on 127.0.0.1 (all held open until all are found)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
 
 #: The folder every process of one run shares (made by the controller, inherited by the workers).
 RUN_DIR = "SCALELAB_TEST_RUN_DIR"
