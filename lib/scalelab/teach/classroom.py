@@ -586,12 +586,16 @@ class Classroom:
                         review += g.max_score if g.needs_manual_grade else 0
         return Outcome(student, auto, auto_max, note, hand, hand_max, waiting, review, blank)
 
-    def _answers(self, name: str, student: str) -> dict[str, str] | None:
-        """The answers (solution cells, by grade id) of a student's autograded notebook, if any."""
+    def _graded_cells(self, name: str, student: str) -> dict[str, dict] | None:
+        """The graded cells (by grade id) of a student's autograded notebook, if there is one."""
         notebook = self.root / "autograded" / student / name / f"{name}.ipynb"
-        if not notebook.is_file():
+        return graded_cells(notebook) if notebook.is_file() else None
+
+    @staticmethod
+    def _answers(cells: dict[str, dict] | None) -> dict[str, str] | None:
+        """The answers (solution cells' sources, by grade id) among graded ``cells``."""
+        if cells is None:
             return None
-        cells = graded_cells(notebook)
         return {
             k: c["source"] for k, c in cells.items() if c["metadata"]["nbgrader"].get("solution")
         }
@@ -601,7 +605,7 @@ class Classroom:
         longer flagged), each with its autograded score and the answers it was given for."""
         from nbgrader.api import MissingEntry
 
-        answers = self._answers(name, student)
+        answers = self._answers(self._graded_cells(name, student))
         if answers is None:
             return {}
         with self.gradebook() as gb:
@@ -628,8 +632,8 @@ class Classroom:
         """
         from nbgrader.api import MissingEntry
 
-        answers = self._answers(name, student)
-        present = graded_cells(self.root / "autograded" / student / name / f"{name}.ipynb")
+        present = self._graded_cells(name, student) or {}
+        answers = self._answers(present)
         with self.gradebook() as gb:
             try:
                 notebook = gb.find_submission_notebook(name, name, student)

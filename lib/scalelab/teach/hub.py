@@ -229,13 +229,17 @@ def system(
         exchange.chmod(exchange.stat().st_mode | 0o1777)
         done.append(f"made {exchange} {what}")
     if profile_dir is not None:
-        bindir = (
-            Path(bindir) if bindir is not None else Path(os.path.abspath(sys.executable)).parent
-        )
+        bindir = _bindir(bindir)
         script = path_block(bindir).decode("utf-8")
         line = _Writer().config(Path(profile_dir).absolute() / "scalelab.sh", script, force)
         done.append(f"{line} (every login shell finds {bindir}: scalelab, nbgrader, pip)")
     return done
+
+
+def _bindir(bindir: Path | None) -> Path:
+    """The folder a PATH block puts first: ``bindir``, else the bin folder of the Python running
+    scalelab (its environment's ``scalelab``, ``nbgrader`` and ``pip``)."""
+    return Path(bindir) if bindir is not None else Path(os.path.abspath(sys.executable)).parent
 
 
 def path_block(bindir: Path) -> bytes:
@@ -317,7 +321,7 @@ def instructor(
             "course inside the folder the hub's server starts in (the home, unless configured)"
         )
 
-    bindir = Path(bindir) if bindir is not None else Path(os.path.abspath(sys.executable)).parent
+    bindir = _bindir(bindir)
     profile = login_profile(home)
     old = profile.read_bytes() if profile.exists() else b""
     new = _with_block(old, path_block(bindir))
